@@ -1,0 +1,22 @@
+# kiln_add_plugin(<target> SOURCES ...): a plugin shared object that exports exactly one symbol,
+# kiln_plugin_get_api (linker version script), compiled against kiln_plugin.h only, and placed in
+# <build>/lib/kiln/plugins like an install.
+set(KILN_PLUGIN_VERSION_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/kiln_plugin.map)
+
+function(kiln_add_plugin target)
+  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
+  add_library(${target} MODULE ${ARG_SOURCES})
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/core/include)
+  set_target_properties(${target} PROPERTIES
+    PREFIX "lib"
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  if(ARG_OUTPUT_DIRECTORY)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
+  else()
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${KILN_PLUGIN_OUTPUT_DIRECTORY})
+  endif()
+  target_link_options(${target} PRIVATE
+    "LINKER:--version-script=${KILN_PLUGIN_VERSION_SCRIPT}" "LINKER:--no-undefined")
+endfunction()
