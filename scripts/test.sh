@@ -17,7 +17,7 @@ if [ "${KILN_SKIP_SANITIZE:-0}" != "1" ]; then
   echo "== tests (build-asan) =="
   # The Python suite loads libkiln into an uninstrumented interpreter, which ASan cannot
   # watch without preloading its runtime; it runs in the normal build above.
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -E '^python_'
 fi
 echo "== all tests passed =="

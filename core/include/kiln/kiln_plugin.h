@@ -195,6 +195,11 @@ typedef struct kiln_host_api {
   /* The node's name and op, for messages. */
   const char* (*ctx_get_node_name)(const kiln_kernel_context* ctx);
   const char* (*ctx_get_op_name)(const kiln_kernel_context* ctx);
+
+  /* Frees a status the host returned to the plugin that the plugin does not pass on (e.g. the
+   * NOT_FOUND of ctx_get_attr for an attribute left at its default). Accepts NULL. Check with
+   * KILN_PLUGIN_HAS_FIELD(kiln_host_api, status_destroy, host->struct_size) before use. */
+  void (*status_destroy)(kiln_status* status);
 } kiln_host_api;
 
 /* ---- The plugin's table ---------------------------------------------------------------------- */

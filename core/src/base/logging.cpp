@@ -1,7 +1,7 @@
 // Logging through spdlog to stderr; the level starts from KILN_LOG_LEVEL (default: warn).
 #include "base/logging.h"
 
-#include <spdlog/sinks/stderr_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>  // declares stderr_sink_mt in spdlog 1.10
 #include <spdlog/spdlog.h>
 
 #include <algorithm>

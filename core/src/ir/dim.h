@@ -39,16 +39,29 @@ class Dim {
   friend bool operator==(const Dim& a, const Dim& b);
   friend bool operator!=(const Dim& a, const Dim& b) { return !(a == b); }
 
+  // Overflow-checked + - *: an error when a coefficient overflows int64 or the polynomial grows
+  // past kMaxDimTerms terms or kMaxDimDegree (ir/limits.h). The operators above wrap around
+  // instead (defined, never UB) and have no size limit: use them only on trusted dims.
+  friend StatusOr<Dim> dim_add(const Dim& a, const Dim& b);
+  friend StatusOr<Dim> dim_sub(const Dim& a, const Dim& b);
+  friend StatusOr<Dim> dim_mul(const Dim& a, const Dim& b);
+
  private:
   // Monomial (sorted symbol names with repetition; empty = constant term) -> coefficient.
   std::map<std::vector<std::string>, int64_t> terms_;
   void normalize();
 };
 
+StatusOr<Dim> dim_add(const Dim& a, const Dim& b);
+StatusOr<Dim> dim_sub(const Dim& a, const Dim& b);
+StatusOr<Dim> dim_mul(const Dim& a, const Dim& b);
+
 using Shape = std::vector<Dim>;
 
 std::string shape_to_string(const Shape& shape);  // "[batch, 128]"
 // Product of dims (symbolic if any dim is).
 Dim shape_num_elements(const Shape& shape);
+// The same, overflow-checked (see dim_mul).
+StatusOr<Dim> checked_num_elements(const Shape& shape);
 
 }  // namespace kiln

@@ -93,6 +93,9 @@ struct Graph {
   std::vector<OpRequirement> requirements;
   // Folder that external weight paths are relative to (set by the loader).
   std::string base_dir;
+  // Graphs referenced by name from `call`, `cond` and `while_loop` nodes (Model.subgraphs).
+  // Only the main graph's list is used; a subgraph's own list stays empty.
+  std::vector<Graph> subgraphs;
 
   const Value& value(ValueId id) const { return values.at(static_cast<size_t>(id)); }
   std::optional<ValueId> find_value(const std::string& name) const;
@@ -106,6 +109,15 @@ StatusOr<double> get_float_attr(const Node& node, const std::string& name,
 StatusOr<std::string> get_string_attr(const Node& node, const std::string& name,
                                       std::optional<std::string> default_value = std::nullopt);
 StatusOr<std::vector<int64_t>> get_ints_attr(const Node& node, const std::string& name);
+StatusOr<DType> get_dtype_attr(const Node& node, const std::string& name);
+// The tensor lives as long as the node.
+StatusOr<const HostTensor*> get_tensor_attr(const Node& node, const std::string& name);
+// nullptr when the node has no such attribute.
+const Attribute* find_attr(const Node& node, const std::string& name);
+// "int", "float", "string", "ints", "floats", "bool", "dtype", "tensor".
+const char* attr_kind_name(const Attribute& attr);
+// Element count of a static shape, or nullopt if a dim is negative or the product overflows.
+std::optional<int64_t> static_num_elements(const std::vector<int64_t>& shape);
 // "op 'name'" for messages.
 std::string describe_node(const Node& node);
 

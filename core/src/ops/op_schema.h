@@ -17,6 +17,13 @@ namespace kiln {
 StatusOr<std::vector<TensorType>> infer_output_types(const Node& node,
                                                      const std::vector<TensorType>& inputs);
 
+// The output types a node gets in a graph. A core op's come from inference, and `stated`, when
+// not empty, must agree with them (a stated device is kept: placement is not type). Any other op
+// is a plugin's custom op, whose types the graph states: `stated` must not be empty.
+StatusOr<std::vector<TensorType>> resolve_output_types(const Node& node,
+                                                       const std::vector<TensorType>& inputs,
+                                                       const std::vector<TensorType>& stated);
+
 bool is_core_op(std::string_view op);
 std::vector<std::string> core_op_names();  // sorted
 

@@ -1,0 +1,87 @@
+// Device: allocation accounting around a plugin's device API, and its copies and statistics.
+#include "runtime/device.h"
+
+#include <cstring>
+
+#include "api/c_status.h"
+
+namespace kiln {
+
+Device::Device(const DeviceApiEntry* api, int32_t ordinal, std::string name, uint64_t total_memory)
+    : api_(api), ordinal_(ordinal), name_(std::move(name)), total_memory_(total_memory) {}
+
+std::string Device::api_spec() const { return api_->api + ":" + std::to_string(ordinal_); }
+
+Status Device::wrap(kiln_status* status, const char* what) const {
+  Status s = from_c_status(status);
+  if (s.is_ok()) return s;
+  return s.with_context("device " + api_spec() + " (plugin '" + api_->plugin->name + "'): " + what);
+}
+
+StatusOr<void*> Device::allocate(size_t bytes) {
+  void* ptr = nullptr;
+  KILN_RETURN_IF_ERROR(
+      wrap(api_->table.allocate(api_->table.user_data, ordinal_, bytes, &ptr), "allocate"));
+  if (ptr == nullptr && bytes != 0) {
+    return internal_error("device " + api_spec() + ": allocate of " + std::to_string(bytes) +
+                          " bytes returned NULL without an error");
+  }
+  const uint64_t now = bytes_in_use_.fetch_add(bytes) + bytes;
+  uint64_t peak = peak_bytes_.load();
+  while (now > peak && !peak_bytes_.compare_exchange_weak(peak, now)) {
+  }
+  live_allocations_.fetch_add(1);
+  return ptr;
+}
+
+void Device::deallocate(void* ptr, size_t bytes) {
+  // A zero-byte allocation may have given NULL; it still counted as one allocation.
+  if (ptr != nullptr) api_->table.deallocate(api_->table.user_data, ordinal_, ptr);
+  bytes_in_use_.fetch_sub(bytes);
+  live_allocations_.fetch_sub(1);
+}
+
+Status Device::copy(int32_t kind, void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return Status::ok();
+  return wrap(api_->table.copy(api_->table.user_data, ordinal_, kind, dst, src, bytes, nullptr),
+              "copy");
+}
+
+Status Device::memset_zero(void* dst, size_t bytes) {
+  if (bytes == 0) return Status::ok();
+  return wrap(api_->table.memset_zero(api_->table.user_data, ordinal_, dst, bytes, nullptr),
+              "memset_zero");
+}
+
+Status Device::synchronize() {
+  return wrap(api_->table.synchronize(api_->table.user_data, ordinal_), "synchronize");
+}
+
+Status Device::get_stats(kiln_device_stats* out) {
+  if (out->struct_size < sizeof(size_t)) {
+    return invalid_argument("kiln_device_stats.struct_size is " + std::to_string(out->struct_size) +
+                            "; set it to sizeof(kiln_device_stats)");
+  }
+  kiln_device_stats stats{};
+  stats.struct_size = sizeof stats;
+  stats.total_memory = total_memory_;
+  if (api_->table.get_stats != nullptr) {
+    kiln_device_stats from_plugin{};
+    from_plugin.struct_size = sizeof from_plugin;
+    KILN_RETURN_IF_ERROR(
+        wrap(api_->table.get_stats(api_->table.user_data, ordinal_, &from_plugin), "get_stats"));
+    // The plugin knows the device's memory; kiln knows what kiln holds on it.
+    if (from_plugin.total_memory != 0) stats.total_memory = from_plugin.total_memory;
+    stats.free_memory = from_plugin.free_memory;
+  }
+  stats.bytes_in_use = bytes_in_use_.load();
+  stats.peak_bytes_in_use = peak_bytes_.load();
+  stats.num_allocations = live_allocations_.load();
+  // Copy only what the caller's struct holds (it may be from an older header).
+  const size_t size = out->struct_size < sizeof stats ? out->struct_size : sizeof stats;
+  std::memcpy(reinterpret_cast<char*>(out) + sizeof(size_t),
+              reinterpret_cast<const char*>(&stats) + sizeof(size_t), size - sizeof(size_t));
+  return Status::ok();
+}
+
+}  // namespace kiln

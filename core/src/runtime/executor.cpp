@@ -1,0 +1,261 @@
+// The executor. Memory: each value's buffer is released after the step that reads it last; a
+// buffer only this execution holds goes to a free list keyed by (device, byte size) and is reused
+// by the next value of exactly that size. Reuse is per execution, so no locking is needed.
+#include "runtime/executor.h"
+
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "api/c_status.h"
+#include "runtime/device.h"
+#include "runtime/input_binding.h"
+#include "runtime/kernel_context.h"
+#include "runtime/plugin_record.h"
+#include "runtime/runtime.h"
+
+namespace kiln {
+namespace {
+
+class Execution final : public OutputAllocator {
+ public:
+  explicit Execution(const Model& model) : model_(model), live_(model.values.size()) {}
+
+  Status run(const kiln_tensor* const* inputs, kiln_tensor** outputs);
+
+  StatusOr<TensorPtr> allocate(kiln_device* device, DType dtype,
+                               const std::vector<int64_t>& shape) override {
+    KILN_ASSIGN_OR_RETURN(int64_t count, checked_element_count(static_cast<int32_t>(dtype),
+                                                               shape.data(), shape.size()));
+    const size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
+    auto it = free_.find({device->device, bytes});
+    if (it != free_.end() && !it->second.empty()) {
+      std::shared_ptr<Storage> storage = std::move(it->second.back());
+      it->second.pop_back();
+      return tensor_over_storage(std::move(storage), dtype, shape);
+    }
+    return tensor_allocate(device, dtype, shape);
+  }
+
+ private:
+  Status bind_inputs(const kiln_tensor* const* inputs);
+  Status run_step(const Step& step);
+  Status run_kernel(const Step& step);
+  Status run_reshape(const Step& step);
+  // The value as a tensor on `device`, copied there (once per execution) when it lives elsewhere.
+  StatusOr<const kiln_tensor*> operand(ValueId id, kiln_device* device, const std::string& what);
+  void release(ValueId id);
+  void recycle(TensorPtr tensor);
+
+  const Model& model_;
+  std::vector<TensorPtr> live_;
+  SymbolBindings bindings_;
+  std::map<std::pair<ValueId, const Device*>, TensorPtr> transfers_;
+  std::map<std::pair<const Device*, size_t>, std::vector<std::shared_ptr<Storage>>> free_;
+};
+
+std::string describe_value(const Graph& g, ValueId id) {
+  return "value '" + g.value(id).name + "'";
+}
+
+Status Execution::run(const kiln_tensor* const* inputs, kiln_tensor** outputs) {
+  KILN_RETURN_IF_ERROR(bind_inputs(inputs));
+  for (const Step& step : model_.steps) {
+    KILN_RETURN_IF_ERROR(run_step(step));
+    for (ValueId id : step.release_after) release(id);
+  }
+  const Graph& g = model_.graph;
+  std::vector<TensorPtr> results;
+  for (ValueId id : g.outputs) {
+    kiln_tensor* t = live_[id].get();
+    if (t == nullptr) {
+      return internal_error("graph output " + describe_value(g, id) + " was not computed");
+    }
+    if (model_.resident_storages.count(t->storage.get()) != 0) {
+      // A weight or constant (or a view of one): the caller gets its own copy.
+      KILN_ASSIGN_OR_RETURN(TensorPtr copy, tensor_copy_to_device(t, t->device()));
+      results.push_back(std::move(copy));
+    } else {
+      results.emplace_back(tensor_retain(t));
+    }
+  }
+  for (size_t i = 0; i < results.size(); ++i) outputs[i] = results[i].release();
+  return Status::ok();
+}
+
+Status Execution::bind_inputs(const kiln_tensor* const* inputs) {
+  const Graph& g = model_.graph;
+  KILN_ASSIGN_OR_RETURN(bindings_, bind_input_symbols(g, inputs));
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    const ValueId id = g.inputs[i];
+    kiln_tensor* t = const_cast<kiln_tensor*>(inputs[i]);  // only read; a new reference is taken
+    kiln_device* device = model_.values[id].device;
+    const std::string what = "input " + std::to_string(i) + " '" + g.value(id).name + "'";
+    if (t->device()->device != device->device) {
+      auto copy = tensor_copy_to_device(t, device);
+      if (!copy.is_ok()) return copy.status().with_context(what + ": copy to " + device->spec);
+      live_[id] = std::move(copy).value();
+    } else {
+      // Kernels see contiguous tensors (plugin ABI 1.0).
+      KILN_ASSIGN_OR_RETURN(live_[id], tensor_contiguous(t));
+    }
+  }
+  for (const Weight& w : g.weights)
+    live_[w.value].reset(tensor_retain(model_.resident[w.value].get()));
+  return Status::ok();
+}
+
+Status Execution::run_step(const Step& step) {
+  switch (step.kind) {
+    case StepKind::kConstant: {
+      const ValueId out = step.node->outputs[0];
+      live_[out].reset(tensor_retain(model_.resident[out].get()));
+      return Status::ok();
+    }
+    case StepKind::kReshape:
+      return run_reshape(step);
+    case StepKind::kKernel:
+      return run_kernel(step);
+  }
+  return internal_error("unknown step kind");
+}
+
+StatusOr<const kiln_tensor*> Execution::operand(ValueId id, kiln_device* device,
+                                                const std::string& what) {
+  const kiln_tensor* t = live_[id].get();
+  if (t == nullptr) {
+    return internal_error(what + ": " + describe_value(model_.graph, id) + " is not available");
+  }
+  if (t->device()->device == device->device) return t;
+  auto key = std::make_pair(id, static_cast<const Device*>(device->device));
+  auto it = transfers_.find(key);
+  if (it == transfers_.end()) {
+    auto copy = tensor_copy_to_device(t, device);
+    if (!copy.is_ok()) {
+      return copy.status().with_context(what + ": copy of " + describe_value(model_.graph, id) +
+                                        " from " + t->device()->spec + " to " + device->spec);
+    }
+    it = transfers_.emplace(key, std::move(copy).value()).first;
+  }
+  return it->second.get();
+}
+
+Status Execution::run_reshape(const Step& step) {
+  const Node& node = *step.node;
+  const std::string what = describe_node(node);
+  KILN_ASSIGN_OR_RETURN(const kiln_tensor* in, operand(node.inputs[0], step.device, what));
+  const ValueId out = node.outputs[0];
+  const TensorType& type = model_.graph.value(out).type;
+  KILN_ASSIGN_OR_RETURN(auto shape, evaluate_shape(type, bindings_, what));
+  if (!shape)
+    return invalid_argument(what + ": the output shape " + type.to_string() +
+                            " has an unbound symbol");
+  KILN_ASSIGN_OR_RETURN(int64_t count, checked_element_count(static_cast<int32_t>(type.dtype),
+                                                             shape->data(), shape->size()));
+  if (count != in->num_elements || !in->is_contiguous()) {
+    return internal_error(what + ": cannot view " + std::to_string(in->num_elements) +
+                          " elements as " + std::to_string(count));
+  }
+  auto view = tensor_view(in, type.dtype, *shape, contiguous_strides(*shape), 0);
+  if (!view.is_ok()) return view.status().with_context(what);
+  live_[out] = std::move(view).value();
+  return Status::ok();
+}
+
+Status Execution::run_kernel(const Step& step) {
+  const Node& node = *step.node;
+  const Graph& g = model_.graph;
+  const std::string what = describe_node(node);
+  std::vector<const kiln_tensor*> inputs;
+  inputs.reserve(node.inputs.size());
+  for (ValueId id : node.inputs) {
+    KILN_ASSIGN_OR_RETURN(const kiln_tensor* t, operand(id, step.device, what));
+    inputs.push_back(t);
+  }
+  std::vector<KernelOutput> outputs(node.outputs.size());
+  for (size_t k = 0; k < node.outputs.size(); ++k) {
+    const TensorType& type = g.value(node.outputs[k]).type;
+    outputs[k].type = &type;
+    const std::string out_what = what + " output " + std::to_string(k);
+    KILN_ASSIGN_OR_RETURN(auto shape, evaluate_shape(type, bindings_, out_what));
+    if (!shape) continue;  // data-dependent: the kernel sets it
+    auto tensor = allocate(step.device, type.dtype, *shape);
+    if (!tensor.is_ok()) return tensor.status().with_context(out_what + " on " + step.device->spec);
+    outputs[k].tensor = std::move(tensor).value();
+  }
+
+  Status status;
+  {
+    kiln_kernel_context ctx;
+    ctx.node = &node;
+    ctx.kernel = step.kernel;
+    ctx.device = step.device;
+    ctx.num_threads = model_.session->num_threads();
+    ctx.inputs = inputs.data();
+    ctx.num_inputs = static_cast<int32_t>(inputs.size());
+    ctx.outputs = outputs.data();
+    ctx.num_outputs = static_cast<int32_t>(outputs.size());
+    ctx.allocator = this;
+    status = from_c_status(step.kernel->compute(&ctx, step.kernel->user_data));
+  }  // scratch memory is freed here
+  if (!status.is_ok()) {
+    return Status(status.code(), "kernel '" + step.kernel->name + "' for " + node.op + " '" +
+                                     node.name + "' failed: " + status.message());
+  }
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const std::string out_what = what + " output " + std::to_string(k);
+    if (!outputs[k].tensor) {
+      return internal_error("kernel '" + step.kernel->name + "' for " + what +
+                            " did not set the shape of its data-dependent output " +
+                            std::to_string(k) + " (" + outputs[k].type->to_string() + ")");
+    }
+    KILN_RETURN_IF_ERROR(
+        bind_output_symbols(*outputs[k].type, outputs[k].tensor->shape, &bindings_, out_what));
+    live_[node.outputs[k]] = std::move(outputs[k].tensor);
+  }
+  return Status::ok();
+}
+
+void Execution::recycle(TensorPtr tensor) {
+  // Only a buffer nobody else can see may be reused: kiln-allocated, one view, one reference.
+  // Inputs, weights and outputs always have another reference, so they never qualify.
+  if (tensor->refs.load() == 1 && tensor->storage.use_count() == 1 && tensor->storage->owned) {
+    std::shared_ptr<Storage> keep = std::move(tensor->storage);
+    tensor.reset();
+    free_[{keep->device->device, keep->bytes}].push_back(std::move(keep));
+  }
+}
+
+void Execution::release(ValueId id) {
+  if (live_[id]) recycle(std::move(live_[id]));
+  for (auto it = transfers_.lower_bound({id, nullptr});
+       it != transfers_.end() && it->first.first == id;) {
+    recycle(std::move(it->second));
+    it = transfers_.erase(it);
+  }
+}
+
+}  // namespace
+
+Status execute_model(const Model& model, const kiln_tensor* const* inputs, size_t num_inputs,
+                     kiln_tensor** outputs, size_t outputs_capacity) {
+  const Graph& g = model.graph;
+  if (num_inputs != g.inputs.size()) {
+    return invalid_argument("the model takes " + std::to_string(g.inputs.size()) + " inputs, got " +
+                            std::to_string(num_inputs));
+  }
+  if (outputs_capacity < g.outputs.size()) {
+    return invalid_argument("outputs_capacity is " + std::to_string(outputs_capacity) +
+                            " but the model has " + std::to_string(g.outputs.size()) + " outputs");
+  }
+  for (size_t i = 0; i < num_inputs; ++i) {
+    if (inputs[i] == nullptr) {
+      return invalid_argument("input " + std::to_string(i) + " '" + g.value(g.inputs[i]).name +
+                              "' is NULL");
+    }
+  }
+  Execution execution(model);
+  return execution.run(inputs, outputs);
+}
+
+}  // namespace kiln

@@ -1,0 +1,70 @@
+// Model: a graph loaded into a session — verified, placed on devices, kernels bound, weights and
+// constants resident on their devices, last uses computed. Immutable after loading, so any number
+// of threads may execute it at once (executor.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "kiln/kiln.h"
+#include "runtime/session.h"
+#include "runtime/tensor.h"
+
+namespace kiln {
+
+struct KernelEntry;
+
+enum class StepKind {
+  kKernel,    // a plugin kernel
+  kConstant,  // the resident constant tensor
+  kReshape,   // a zero-copy view of the (contiguous) input
+};
+
+struct Step {
+  const Node* node = nullptr;  // in Model::graph
+  StepKind kind = StepKind::kKernel;
+  const KernelEntry* kernel = nullptr;
+  kiln_device* device = nullptr;
+  std::vector<ValueId> release_after;  // values whose last use is this step
+};
+
+struct ValuePlacement {
+  kiln_device* device = nullptr;
+  bool is_output = false;
+};
+
+// A kiln_tensor_spec's strings and arrays, owned by the model.
+struct SpecStorage {
+  ValueId value = -1;
+  std::string name;
+  int32_t dtype = 0;
+  std::vector<int64_t> shape;  // -1 where symbolic
+  std::vector<std::string> exprs;
+  std::vector<const char*> expr_ptrs;  // NULL where static
+  std::string device;
+
+  void fill(kiln_tensor_spec* out) const;
+};
+
+class Model {
+ public:
+  std::shared_ptr<Session> session;  // keeps the runtime, its plugins and devices alive
+  Graph graph;                       // the loaded copy (weight and constant bytes dropped)
+  std::vector<ValuePlacement> values;
+  std::vector<Step> steps;
+  std::vector<TensorPtr> resident;  // by value: weights and constants on their device
+  // Their storages: an output sharing one is copied, so no caller can write into the model.
+  std::set<const Storage*> resident_storages;
+  std::vector<SpecStorage> input_specs;
+  std::vector<SpecStorage> output_specs;
+};
+
+// Loads `graph` into `session` (see Session::load).
+StatusOr<std::shared_ptr<Model>> load_model(std::shared_ptr<Session> session, const Graph& graph,
+                                            const LoadOptions& options);
+
+}  // namespace kiln

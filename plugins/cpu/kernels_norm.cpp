@@ -1,0 +1,288 @@
+// kernels_norm.cpp: softmax along an axis (max subtracted first) and layer_norm over the last dim
+// (two passes, statistics in double). Halves compute in float32 rows.
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "convert.h"
+#include "host.h"
+#include "kernels.h"
+#include "thread_pool.h"
+#include "vec.h"
+
+namespace kiln_cpu {
+namespace {
+
+constexpr int64_t kGrainElements = 8192;
+
+// NaN-propagating maximum of a row (eight lanes, fixed order).
+float row_max(const float* x, int64_t n) {
+  float lanes[8];
+  for (float& l : lanes) l = -INFINITY;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) {
+      const float v = x[i + j];
+      lanes[j] = (v > lanes[j] || v != v) ? v : lanes[j];
+    }
+  }
+  for (; i < n; ++i) lanes[0] = (x[i] > lanes[0] || x[i] != x[i]) ? x[i] : lanes[0];
+  float m = lanes[0];
+  for (int j = 1; j < 8; ++j) m = (lanes[j] > m || lanes[j] != lanes[j]) ? lanes[j] : m;
+  return m;
+}
+
+// y = softmax(x) over a contiguous float row (x may equal y).
+void softmax_row_f32(const float* x, float* y, int64_t n) {
+  const float m = row_max(x, n);
+  const double sum = vec().exp_shift_sum_f32(x, y, n, m);
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) y[i] *= inv;
+}
+
+void softmax_row_f64(const double* x, double* y, int64_t n) {
+  double m = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) m = (x[i] > m || x[i] != x[i]) ? x[i] : m;
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = std::exp(x[i] - m);
+    sum += y[i];
+  }
+  for (int64_t i = 0; i < n; ++i) y[i] /= sum;
+}
+
+// Softmax of rows (o, i) of a (outer, length, inner) tensor; rows with inner > 1 are gathered
+// into a contiguous buffer first.
+template <class T>
+void softmax_rows(const T* x, T* y, int64_t outer, int64_t length, int64_t inner, int threads) {
+  const int64_t rows = outer * inner;
+  const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(length, 1));
+  parallel_for(rows, grain, threads, [&](int64_t b, int64_t e) {
+    using Buffer = std::conditional_t<std::is_same_v<T, double>, double, float>;
+    std::vector<Buffer> buffer;
+    const bool direct = inner == 1 && (std::is_same_v<T, float> || std::is_same_v<T, double>);
+    if (!direct) buffer.resize(static_cast<size_t>(length));
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t o = r / inner;
+      const int64_t i = r % inner;
+      const T* src = x + o * length * inner + i;
+      T* dst = y + o * length * inner + i;
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        if (direct) {
+          if constexpr (std::is_same_v<T, float>) {
+            softmax_row_f32(src, dst, length);
+          } else {
+            softmax_row_f64(src, dst, length);
+          }
+          continue;
+        }
+        for (int64_t j = 0; j < length; ++j) buffer[j] = src[j * inner];
+      } else {
+        if (inner == 1) {
+          to_float(src, buffer.data(), length);
+        } else {
+          for (int64_t j = 0; j < length; ++j) buffer[j] = to_float(src[j * inner]);
+        }
+      }
+      if constexpr (std::is_same_v<Buffer, double>) {
+        softmax_row_f64(buffer.data(), buffer.data(), length);
+      } else {
+        softmax_row_f32(buffer.data(), buffer.data(), length);
+      }
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        for (int64_t j = 0; j < length; ++j) dst[j * inner] = buffer[j];
+      } else if (inner == 1) {
+        from_float(buffer.data(), dst, length);
+      } else {
+        for (int64_t j = 0; j < length; ++j) {
+          T h;
+          from_float(&buffer[j], &h, 1);
+          dst[j * inner] = h;
+        }
+      }
+    }
+  });
+}
+
+kiln_status* softmax_kernel(Kernel& k, const void*) {
+  Tensor x, y;
+  KILN_CPU_TRY(k.input(0, &x));
+  KILN_CPU_TRY(k.output(0, &y));
+  if (x.dtype != y.dtype || x.num_elements != y.num_elements) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT, "output %s %s does not match input %s %s",
+                   dtype_name(y.dtype), shape_string(y).c_str(), dtype_name(x.dtype),
+                   shape_string(x).c_str());
+  }
+  if (x.num_elements == 0) return nullptr;
+  int64_t axis_attr = -1;
+  KILN_CPU_TRY(k.attr_int("axis", -1, &axis_attr));
+  int64_t outer = 1, length = 1, inner = 1;  // a rank-0 tensor is one row of one element
+  if (x.rank > 0) {
+    int axis = 0;
+    KILN_CPU_TRY(k.normalize_axis(axis_attr, x.rank, "attribute 'axis'", &axis));
+    for (int d = 0; d < axis; ++d) outer *= x.shape[d];
+    length = x.shape[axis];
+    for (int d = axis + 1; d < x.rank; ++d) inner *= x.shape[d];
+  }
+  const int threads = k.num_threads();
+  switch (x.dtype) {
+    case KILN_DTYPE_FLOAT32:
+      softmax_rows(x.as<float>(), y.as<float>(), outer, length, inner, threads);
+      return nullptr;
+    case KILN_DTYPE_FLOAT64:
+      softmax_rows(x.as<double>(), y.as<double>(), outer, length, inner, threads);
+      return nullptr;
+    case KILN_DTYPE_FLOAT16:
+      softmax_rows(x.as<f16>(), y.as<f16>(), outer, length, inner, threads);
+      return nullptr;
+    case KILN_DTYPE_BFLOAT16:
+      softmax_rows(x.as<bf16>(), y.as<bf16>(), outer, length, inner, threads);
+      return nullptr;
+    default:
+      break;
+  }
+  return k.error(KILN_STATUS_UNIMPLEMENTED, "no CPU kernel for dtype %s", dtype_name(x.dtype));
+}
+
+// ---- layer_norm -------------------------------------------------------------------------------
+
+// Mean and 1 / sqrt(var + eps) of a row, two passes in double.
+template <class V>
+void row_stats(const V* x, int64_t n, double epsilon, double* mean, double* rstd) {
+  double acc[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int j = 0; j < 4; ++j) acc[j] += static_cast<double>(x[i + j]);
+  }
+  for (; i < n; ++i) acc[0] += static_cast<double>(x[i]);
+  const double m = ((acc[0] + acc[1]) + (acc[2] + acc[3])) / static_cast<double>(n);
+  double sq[4] = {0, 0, 0, 0};
+  for (i = 0; i + 4 <= n; i += 4) {
+    for (int j = 0; j < 4; ++j) {
+      const double d = static_cast<double>(x[i + j]) - m;
+      sq[j] += d * d;
+    }
+  }
+  for (; i < n; ++i) {
+    const double d = static_cast<double>(x[i]) - m;
+    sq[0] += d * d;
+  }
+  const double var = ((sq[0] + sq[1]) + (sq[2] + sq[3])) / static_cast<double>(n);
+  *mean = m;
+  *rstd = 1.0 / std::sqrt(var + epsilon);
+}
+
+template <class T>
+void layer_norm_rows(const T* x, const T* gamma, const T* beta, T* y, int64_t rows, int64_t d,
+                     double epsilon, int threads) {
+  using V = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  // Halves: gamma and beta once in float.
+  std::vector<float> g_f, b_f;
+  const V* g;
+  const V* bt;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    g = gamma;
+    bt = beta;
+  } else {
+    g_f.resize(static_cast<size_t>(d));
+    b_f.resize(static_cast<size_t>(d));
+    to_float(gamma, g_f.data(), d);
+    to_float(beta, b_f.data(), d);
+    g = g_f.data();
+    bt = b_f.data();
+  }
+  const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(d, 1));
+  parallel_for(rows, grain, threads, [&](int64_t b, int64_t e) {
+    std::vector<float> buffer;
+    if constexpr (!std::is_same_v<T, float> && !std::is_same_v<T, double>) {
+      buffer.resize(static_cast<size_t>(d));
+    }
+    for (int64_t r = b; r < e; ++r) {
+      const T* src = x + r * d;
+      T* dst = y + r * d;
+      const V* row;
+      V* out;
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        row = src;
+        out = dst;
+      } else {
+        to_float(src, buffer.data(), d);
+        row = buffer.data();
+        out = buffer.data();
+      }
+      double mean = 0, rstd = 0;
+      row_stats(row, d, epsilon, &mean, &rstd);
+      const V m = static_cast<V>(mean);
+      const V s = static_cast<V>(rstd);
+      for (int64_t j = 0; j < d; ++j) out[j] = (row[j] - m) * s * g[j] + bt[j];
+      if constexpr (!std::is_same_v<T, float> && !std::is_same_v<T, double>) {
+        from_float(buffer.data(), dst, d);
+      }
+    }
+  });
+}
+
+kiln_status* layer_norm_kernel(Kernel& k, const void*) {
+  if (k.num_inputs() != 3) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT, "expects input, gamma and beta; got %d inputs",
+                   k.num_inputs());
+  }
+  Tensor x, gamma, beta, y;
+  KILN_CPU_TRY(k.input(0, &x));
+  KILN_CPU_TRY(k.input(1, &gamma));
+  KILN_CPU_TRY(k.input(2, &beta));
+  KILN_CPU_TRY(k.output(0, &y));
+  if (x.rank < 1) return k.error(KILN_STATUS_INVALID_ARGUMENT, "input must have rank >= 1");
+  if (gamma.dtype != x.dtype || beta.dtype != x.dtype || y.dtype != x.dtype) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT,
+                   "dtypes differ: input %s, gamma %s, beta %s, "
+                   "output %s",
+                   dtype_name(x.dtype), dtype_name(gamma.dtype), dtype_name(beta.dtype),
+                   dtype_name(y.dtype));
+  }
+  const int64_t d = x.shape[x.rank - 1];
+  if (gamma.num_elements != d || beta.num_elements != d || y.num_elements != x.num_elements) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT,
+                   "gamma %s and beta %s must have the last dim "
+                   "(%lld) of input %s",
+                   shape_string(gamma).c_str(), shape_string(beta).c_str(),
+                   static_cast<long long>(d), shape_string(x).c_str());
+  }
+  double epsilon = 1e-5;
+  KILN_CPU_TRY(k.attr_float("epsilon", 1e-5, &epsilon));
+  if (x.num_elements == 0) return nullptr;
+  const int64_t rows = x.num_elements / d;
+  const int threads = k.num_threads();
+  switch (x.dtype) {
+    case KILN_DTYPE_FLOAT32:
+      layer_norm_rows(x.as<float>(), gamma.as<float>(), beta.as<float>(), y.as<float>(), rows, d,
+                      epsilon, threads);
+      return nullptr;
+    case KILN_DTYPE_FLOAT64:
+      layer_norm_rows(x.as<double>(), gamma.as<double>(), beta.as<double>(), y.as<double>(), rows,
+                      d, epsilon, threads);
+      return nullptr;
+    case KILN_DTYPE_FLOAT16:
+      layer_norm_rows(x.as<f16>(), gamma.as<f16>(), beta.as<f16>(), y.as<f16>(), rows, d, epsilon,
+                      threads);
+      return nullptr;
+    case KILN_DTYPE_BFLOAT16:
+      layer_norm_rows(x.as<bf16>(), gamma.as<bf16>(), beta.as<bf16>(), y.as<bf16>(), rows, d,
+                      epsilon, threads);
+      return nullptr;
+    default:
+      break;
+  }
+  return k.error(KILN_STATUS_UNIMPLEMENTED, "no CPU kernel for dtype %s", dtype_name(x.dtype));
+}
+
+}  // namespace
+
+kiln_status* register_normalization_kernels(kiln_registrar* registrar) {
+  KILN_CPU_TRY(
+      register_kernel(registrar, "softmax", kFloatTypes, 0, kernel_entry<softmax_kernel>, nullptr));
+  return register_kernel(registrar, "layer_norm", kFloatTypes, 0, kernel_entry<layer_norm_kernel>,
+                         nullptr);
+}
+
+}  // namespace kiln_cpu

@@ -1,0 +1,130 @@
+"""Shared set-up of the Python suite: finds the package and the build, and offers helpers to
+build, load and run small graphs against NumPy references.
+
+Run by ctest (tests/python/CMakeLists.txt sets KILN_BUILD_DIR and PYTHONPATH), or by hand:
+    KILN_BUILD_DIR=build PYTHONPATH=bindings/python .venv/bin/python -m pytest -q tests/python
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Sequence
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - reported, not skipped
+    pytest.exit(f"numpy is not installed in {sys.executable}; the Python suite needs numpy "
+                "and pytest (scripts/setup.sh installs them into .venv)", returncode=1)
+
+if str(REPO / "bindings" / "python") not in sys.path:
+    sys.path.insert(0, str(REPO / "bindings" / "python"))
+
+
+def build_dir() -> Path:
+    """The build tree under test."""
+    value = os.environ.get("KILN_BUILD_DIR") or os.environ.get("KILN_TEST_BUILD_DIR")
+    return Path(value) if value else REPO / "build"
+
+
+try:
+    import kiln  # noqa: E402
+except ImportError as exc:  # pragma: no cover - reported, not skipped
+    pytest.exit(f"cannot import the kiln package: {exc}", returncode=1)
+
+from kiln import engine  # noqa: E402
+from kiln.dtype import DType  # noqa: E402
+from kiln.graph import Graph, TensorType  # noqa: E402
+
+try:
+    import ml_dtypes  # noqa: F401
+
+    HAVE_ML_DTYPES = True
+except ImportError:
+    HAVE_ML_DTYPES = False
+
+try:
+    import torch  # noqa: F401
+
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+needs_ml_dtypes = pytest.mark.skipif(not HAVE_ML_DTYPES, reason="ml_dtypes is not installed")
+needs_torch = pytest.mark.skipif(not HAVE_TORCH,
+                                 reason="PyTorch is not installed (PyPI's Linux wheel pulls "
+                                        "CUDA packages; the set-up script leaves it out)")
+
+
+@pytest.fixture(scope="session")
+def session() -> engine.InferenceSession:
+    """One CPU session shared by the tests that only load graphs."""
+    return engine.InferenceSession()
+
+
+@pytest.fixture(scope="session")
+def kiln_cli() -> Path:
+    path = build_dir() / "bin" / "kiln"
+    if not path.exists():
+        pytest.fail(f"the kiln CLI is not built: {path}")
+    return path
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def np_dtype(dtype: DType) -> Any:
+    return dtype.to_numpy()
+
+
+def random_array(shape: Sequence[int], dtype: DType, generator: np.random.Generator,
+                 low: float = -3.0, high: float = 3.0) -> np.ndarray:
+    """Random data of ``dtype`` in [low, high) (integers: whole numbers in that range)."""
+    if dtype == DType.bool:
+        return generator.integers(0, 2, size=shape).astype(np.bool_)
+    if dtype.is_integral():
+        return generator.integers(int(low), int(high) + 1, size=shape).astype(np_dtype(dtype))
+    values = generator.uniform(low, high, size=shape)
+    return values.astype(np.float32).astype(np_dtype(dtype))
+
+
+def run_graph(session: engine.InferenceSession, forward: Callable[..., Any],
+              inputs: Sequence[np.ndarray], dtypes: Optional[Sequence[DType]] = None,
+              shapes: Optional[Sequence[Sequence[Any]]] = None) -> List[np.ndarray]:
+    """Builds a graph of ``forward`` over inputs typed like ``inputs``, loads it and runs it;
+    returns the outputs as NumPy arrays."""
+    dtypes = list(dtypes) if dtypes is not None else [DType.from_numpy(a.dtype) for a in inputs]
+    shapes = list(shapes) if shapes is not None else [a.shape for a in inputs]
+    types = [TensorType(d, s) for d, s in zip(dtypes, shapes)]
+    graph = Graph("test", forward, input_types=types)
+    model = session.load(graph)
+    outputs = model.execute(*inputs)
+    return [out.to_numpy() for out in outputs]
+
+
+def assert_close(actual: np.ndarray, expected: np.ndarray, dtype: DType, *,
+                 rtol: Optional[float] = None, atol: Optional[float] = None,
+                 what: str = "") -> None:
+    """Compares with the tolerance stated per dtype (exact for integers and bool)."""
+    tolerances = {
+        DType.float64: (1e-12, 1e-12),
+        DType.float32: (1e-5, 1e-6),
+        DType.float16: (2e-3, 2e-3),
+        DType.bfloat16: (1.6e-2, 1.6e-2),
+    }
+    assert actual.shape == tuple(expected.shape), (
+        f"{what}: shape {actual.shape} != expected {tuple(expected.shape)}")
+    if dtype in tolerances:
+        default_rtol, default_atol = tolerances[dtype]
+        np.testing.assert_allclose(actual.astype(np.float64), expected.astype(np.float64),
+                                   rtol=rtol if rtol is not None else default_rtol,
+                                   atol=atol if atol is not None else default_atol,
+                                   err_msg=what)
+    else:
+        np.testing.assert_array_equal(actual, expected, err_msg=what)
