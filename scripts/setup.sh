@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# ocl-icd-opencl-dev: Debian's dnnl-config.cmake requires OpenCL even for the CPU engine.
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libdnnl-dev libboost-dev libboost-filesystem-dev libyaml-cpp-dev libspdlog-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev
+  libcli11-dev nlohmann-json3-dev ocl-icd-opencl-dev
   hipcc libamdhip64-dev rocm-device-libs
   clang libclang-rt-14-dev
   python3-venv

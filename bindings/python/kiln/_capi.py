@@ -167,6 +167,7 @@ class SessionOptions(Structure):
         ("num_threads", c_int32),
         ("custom_extensions", POINTER(c_char_p)),
         ("num_custom_extensions", c_size_t),
+        ("disable_graph_passes", c_int32),
     ]
 
 
@@ -251,7 +252,6 @@ _FUNCTIONS = {
     "kiln_status_destroy": (None, [c_void_p]),
     "kiln_buffer_destroy": (None, [c_void_p]),
     # Runtime and plugins
-    "kiln_runtime_options_init": (None, [POINTER(RuntimeOptions)]),
     "kiln_runtime_create": (_STATUS, [POINTER(RuntimeOptions), handle_p]),
     "kiln_runtime_destroy": (None, [c_void_p]),
     "kiln_runtime_load_plugin": (_STATUS, [c_void_p, c_char_p]),
@@ -305,7 +305,6 @@ _FUNCTIONS = {
     "kiln_graph_add_input": (_STATUS, [c_void_p, c_char_p, POINTER(TensorTypeC), handle_p]),
     "kiln_graph_add_op": (_STATUS, [c_void_p, POINTER(OpDesc), POINTER(c_void_p), c_size_t,
                                     POINTER(c_size_t)]),
-    "kiln_weight_desc_init": (None, [POINTER(WeightDesc)]),
     "kiln_graph_add_weight": (_STATUS, [c_void_p, POINTER(WeightDesc), handle_p]),
     "kiln_graph_set_outputs": (_STATUS, [c_void_p, POINTER(c_void_p), c_size_t]),
     "kiln_graph_set_metadata": (_STATUS, [c_void_p, c_char_p, c_char_p]),
@@ -324,11 +323,12 @@ _FUNCTIONS = {
     "kiln_graph_get_weight_info": (_STATUS, [c_void_p, c_size_t, POINTER(WeightInfo)]),
     "kiln_graph_get_metadata": (c_char_p, [c_void_p, c_char_p]),
     "kiln_value_get_spec": (_STATUS, [c_void_p, POINTER(TensorSpecC)]),
+    "kiln_graph_create_subgraph": (_STATUS, [c_void_p, c_char_p, handle_p]),
+    "kiln_graph_add_subgraph": (_STATUS, [c_void_p, c_void_p]),
+    "kiln_graph_get_subgraph_count": (c_size_t, [c_void_p]),
     # Sessions and models
-    "kiln_session_options_init": (None, [POINTER(SessionOptions)]),
     "kiln_session_create": (_STATUS, [c_void_p, POINTER(SessionOptions), handle_p]),
     "kiln_session_destroy": (None, [c_void_p]),
-    "kiln_load_options_init": (None, [POINTER(LoadOptions)]),
     "kiln_session_load": (_STATUS, [c_void_p, c_void_p, POINTER(LoadOptions), handle_p]),
     "kiln_model_destroy": (None, [c_void_p]),
     "kiln_model_get_input_count": (c_size_t, [c_void_p]),

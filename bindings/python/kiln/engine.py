@@ -139,7 +139,6 @@ class InferenceSession:
         c_specs = _capi.char_p_array(specs)
         c_extensions = _capi.char_p_array(extensions)
         options = _capi.new_struct(_capi.SessionOptions)
-        lib.kiln_session_options_init(byref(options))
         options.devices = c_specs
         options.num_devices = len(specs)
         options.num_threads = int(num_threads or 0)
@@ -199,7 +198,6 @@ class InferenceSession:
             names.append(_capi.encode(name))
             tensors.append(_as_tensor(data, f"weight '{name}'"))
         options = _capi.new_struct(_capi.LoadOptions)
-        lib.kiln_load_options_init(byref(options))
         c_names = _capi.char_p_array(names)
         c_tensors = (c_void_p * max(len(tensors), 1))(*[t._live() for t in tensors])
         options.weight_names = c_names

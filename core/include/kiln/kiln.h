@@ -14,9 +14,11 @@
  *    needs (runtime, plugins, devices) alive internally until it is destroyed itself.
  *  - Input pointers are borrowed for the duration of the call only, and copied if kept, unless
  *    the comment says otherwise.
- *  - Option structs start with struct_size. Initialize them with their *_options_init()
- *    function; the library reads only the fields that fit in struct_size, so old callers keep
- *    working when fields are appended.
+ *  - Option structs start with struct_size. Initialize them with their *_init() function, which
+ *    is inline: it zeroes the struct as the caller's header declares it and sets struct_size to
+ *    that size, so it never writes past a struct from an older header. The library reads only
+ *    the fields that fit in struct_size, so old callers keep working when fields are appended.
+ *    Bindings from other languages do the same: zero the struct, set struct_size, fill fields.
  *  - Threading: a kiln_runtime, kiln_session and kiln_model may be used from many threads at once
  *    (kiln_model_execute is thread safe). A kiln_graph being built is not: build it on one thread.
  *    A kiln_tensor's metadata is immutable; concurrent writes to its data are the caller's race.
@@ -26,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kiln/kiln_types.h"
 
@@ -97,7 +100,12 @@ typedef struct kiln_runtime_options {
   const char* config_path;
 } kiln_runtime_options;
 
-KILN_API void kiln_runtime_options_init(kiln_runtime_options* options);
+static inline void kiln_runtime_options_init(kiln_runtime_options* options) {
+  if (options == NULL) return;
+  memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+  options->discover_plugins = 1;
+}
 
 /* Creates a runtime: loads plugins and enumerates their devices. A plugin that fails to load is
  * not an error here: it is recorded (kiln_runtime_get_load_error) and logged, and the runtime
@@ -135,6 +143,13 @@ KILN_API size_t kiln_runtime_get_load_error_count(const kiln_runtime* runtime);
 KILN_API kiln_status* kiln_runtime_get_load_error(const kiln_runtime* runtime, size_t index,
                                                   const char** out_path,
                                                   const char** out_message);
+/* Checks a plugin before trusting it (`kiln plugins --check`): reads the libraries it needs from
+ * the file and whether each resolves, then loads it into the runtime as kiln_runtime_load_plugin
+ * does and describes what it registered and what is wrong with it. Writes a NUL-terminated JSON
+ * object (fields: docs/plugin-abi.md) to *out_json, freed with kiln_buffer_destroy. A plugin that
+ * fails to load is described in the report ("loaded": false, "error"), not returned as an error. */
+KILN_API kiln_status* kiln_runtime_check_plugin(kiln_runtime* runtime, const char* path,
+                                                char** out_json);
 
 /* ============================== Devices ===================================================== */
 
@@ -316,7 +331,11 @@ typedef struct kiln_weight_desc {
   const char* device;
 } kiln_weight_desc;
 
-KILN_API void kiln_weight_desc_init(kiln_weight_desc* desc);
+static inline void kiln_weight_desc_init(kiln_weight_desc* desc) {
+  if (desc == NULL) return;
+  memset(desc, 0, sizeof *desc);
+  desc->struct_size = sizeof *desc;
+}
 KILN_API kiln_status* kiln_graph_add_weight(kiln_graph* graph, const kiln_weight_desc* desc,
                                             kiln_value** out_value);
 /* Sets (replaces) the graph's outputs. */
@@ -380,6 +399,18 @@ KILN_API const char* kiln_graph_get_metadata(const kiln_graph* graph, const char
 /* Type of a value. */
 KILN_API kiln_status* kiln_value_get_spec(const kiln_value* value, kiln_tensor_spec* out_spec);
 
+/* Subgraphs, run by the ops `call` (attribute "callee"), `cond` ("then_branch", "else_branch")
+ * and `while_loop` ("predicate", "body"), which name them. A main graph keeps one flat list of
+ * named subgraphs. kiln_graph_create_subgraph starts an empty graph whose nodes may name the
+ * subgraphs already in `graph`'s list (`graph` may itself be such a subgraph: the list is its
+ * main graph's); `graph` must outlive it, and it is destroyed with kiln_graph_destroy. Once built,
+ * kiln_graph_add_subgraph copies it into the list (a graph built with kiln_graph_create brings its
+ * own subgraphs along); later changes to it are not seen. Names must be unique in the list. */
+KILN_API kiln_status* kiln_graph_create_subgraph(kiln_graph* graph, const char* name,
+                                                 kiln_graph** out_subgraph);
+KILN_API kiln_status* kiln_graph_add_subgraph(kiln_graph* graph, const kiln_graph* subgraph);
+KILN_API size_t kiln_graph_get_subgraph_count(const kiln_graph* graph);
+
 /* ============================== Sessions and models ========================================= */
 
 typedef struct kiln_session_options {
@@ -393,9 +424,16 @@ typedef struct kiln_session_options {
   /* Plugin paths loaded into the runtime for this session (MAX's custom_extensions). */
   const char* const* custom_extensions;
   size_t num_custom_extensions;
+  /* Nonzero: load graphs as written, skipping the optimization passes (constant folding, dead
+   * code elimination, fusion). For tests and debugging; results agree either way. */
+  int32_t disable_graph_passes;
 } kiln_session_options;
 
-KILN_API void kiln_session_options_init(kiln_session_options* options);
+static inline void kiln_session_options_init(kiln_session_options* options) {
+  if (options == NULL) return;
+  memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+}
 /* Fails if a device spec does not exist or a custom extension fails to load. */
 KILN_API kiln_status* kiln_session_create(kiln_runtime* runtime,
                                           const kiln_session_options* options,
@@ -411,7 +449,11 @@ typedef struct kiln_load_options {
   size_t num_weights;
 } kiln_load_options;
 
-KILN_API void kiln_load_options_init(kiln_load_options* options);
+static inline void kiln_load_options_init(kiln_load_options* options) {
+  if (options == NULL) return;
+  memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+}
 /* Verifies, infers types, places every node on a session device, binds kernels and uploads
  * weights. Fails with the node, op and reason (unknown op, no kernel for a dtype on a device,
  * missing weight, unknown device ref). The graph may be destroyed afterwards. */
@@ -434,6 +476,51 @@ KILN_API kiln_status* kiln_model_get_output_spec(const kiln_model* model, size_t
 KILN_API kiln_status* kiln_model_execute(kiln_model* model, kiln_tensor* const* inputs,
                                          size_t num_inputs, kiln_tensor** out_outputs,
                                          size_t outputs_capacity);
+
+/* ============================== Introspection =============================================== */
+
+/* Core ops (schemas built into libkiln), sorted by name. Names live for the process. */
+KILN_API size_t kiln_get_op_count(void);
+/* NULL when index is out of range. */
+KILN_API const char* kiln_get_op_name(size_t index);
+
+/* A kernel registered by a loaded plugin. Strings and dtypes live as long as the runtime. */
+typedef struct kiln_kernel_info {
+  size_t struct_size;
+  const char* op;
+  const char* name;
+  const char* plugin;
+  const char* device_api;
+  const int32_t* dtypes; /* dtype codes it accepts; num_dtypes == 0: any dtype */
+  size_t num_dtypes;
+  int32_t dtype_source; /* the input index its dtype is read from, or -1 for output 0 */
+  int32_t priority;     /* the highest priority among the candidates wins */
+} kiln_kernel_info;
+
+KILN_API size_t kiln_runtime_get_kernel_count(const kiln_runtime* runtime);
+KILN_API kiln_status* kiln_runtime_get_kernel_info(const kiln_runtime* runtime, size_t index,
+                                                   kiln_kernel_info* out_info);
+
+/* A node of a loaded model, after the optimization passes, with its placement. Strings live as
+ * long as the model. */
+typedef struct kiln_model_node_info {
+  size_t struct_size;
+  const char* op;
+  const char* name;
+  const char* device;                /* the session device it runs on ("cpu:0") */
+  const char* kernel;                /* "" when the executor handles it (constant, reshape) */
+  const char* plugin;                /* the kernel's plugin, or "" */
+  const char* const* input_names;    /* num_inputs value names */
+  size_t num_inputs;
+  const char* const* output_names;   /* num_outputs value names */
+  size_t num_outputs;
+  /* Why each other candidate kernel was passed over, one per line ("" when there was none). */
+  const char* rejected;
+} kiln_model_node_info;
+
+KILN_API size_t kiln_model_get_node_count(const kiln_model* model);
+KILN_API kiln_status* kiln_model_get_node_info(const kiln_model* model, size_t index,
+                                               kiln_model_node_info* out_info);
 
 #ifdef __cplusplus
 } /* extern "C" */

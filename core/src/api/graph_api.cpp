@@ -288,12 +288,6 @@ kiln_status* kiln_graph_add_op(kiln_graph* graph, const kiln_op_desc* desc,
   KILN_API_END
 }
 
-void kiln_weight_desc_init(kiln_weight_desc* desc) {
-  if (desc == nullptr) return;
-  std::memset(desc, 0, sizeof(*desc));
-  desc->struct_size = sizeof(*desc);
-}
-
 kiln_status* kiln_graph_add_weight(kiln_graph* graph, const kiln_weight_desc* desc,
                                    kiln_value** out_value) {
   KILN_API_BEGIN

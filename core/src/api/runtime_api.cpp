@@ -10,13 +10,6 @@
 
 extern "C" {
 
-void kiln_runtime_options_init(kiln_runtime_options* options) {
-  if (options == nullptr) return;
-  std::memset(options, 0, sizeof *options);
-  options->struct_size = sizeof *options;
-  options->discover_plugins = 1;
-}
-
 kiln_status* kiln_runtime_create(const kiln_runtime_options* options, kiln_runtime** out_runtime) {
   KILN_API_BEGIN
   KILN_CHECK_ARG(out_runtime);

@@ -205,7 +205,6 @@ def constant_value(graph: "Graph", value: Any, dtype: DType,
 def describe_weight(weight: Any, keep: List[Any]) -> _capi.WeightDesc:
     """The kiln_weight_desc of a :class:`Weight` (inline data when it has a value)."""
     desc = _capi.new_struct(_capi.WeightDesc)
-    lib.kiln_weight_desc_init(byref(desc))
     name = _capi.encode(weight.name)
     shape = weight.type.shape.to_ints()
     c_shape = (c_int64 * max(len(shape), 1))(*shape)
