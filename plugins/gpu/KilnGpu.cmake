@@ -8,15 +8,20 @@ set(KILN_GPU_SOURCES
   ${KILN_GPU_DIR}/backend.cu
   ${KILN_GPU_DIR}/device.cu
   ${KILN_GPU_DIR}/device_api.cu
+  ${KILN_GPU_DIR}/kernel_call.cu
   ${KILN_GPU_DIR}/elementwise.cu
+  ${KILN_GPU_DIR}/reduce.cu
+  ${KILN_GPU_DIR}/layout.cu
+  ${KILN_GPU_DIR}/gemm.cu
   ${KILN_GPU_DIR}/plugin_entry.cu)
 set(KILN_GPU_HEADERS
   ${KILN_GPU_DIR}/vendor.h
   ${KILN_GPU_DIR}/gpu_status.h
   ${KILN_GPU_DIR}/device.h
   ${KILN_GPU_DIR}/device_api.h
-  ${KILN_GPU_DIR}/elementwise.h
-  ${KILN_GPU_DIR}/elementwise.cuh)
+  ${KILN_GPU_DIR}/kernel_call.h
+  ${KILN_GPU_DIR}/kernels.h
+  ${KILN_GPU_DIR}/dtype.cuh)
 
 # kiln_gpu_targets_string(<out> <prefix> <arch>...): "sm_90, sm_80" from "90;80-real" (prefix
 # "sm_"), "gfx90a" from "gfx90a" (prefix ""). Shown in messages about missing kernel images.
@@ -45,6 +50,16 @@ endif()
 if(NOT TARGET kiln_gpu_add_check AND TARGET kiln)
   add_executable(kiln_gpu_add_check ${KILN_GPU_DIR}/tests/add_vs_cpu.c)
   target_link_libraries(kiln_gpu_add_check PRIVATE kiln)
+endif()
+# Every GPU kernel against the CPU plugin on the same graph and inputs, cuBLASLt against the own
+# GEMM, the error paths, and (with --bench) the GPU benchmarks: tests/gpu/gpu_ops_vs_cpu.cpp.
+if(NOT TARGET kiln_gpu_ops_check AND TARGET kiln)
+  add_executable(kiln_gpu_ops_check ${PROJECT_SOURCE_DIR}/tests/gpu/gpu_ops_vs_cpu.cpp)
+  target_link_libraries(kiln_gpu_ops_check PRIVATE kiln)
+  if(KILN_BUILD_TESTS)
+    add_test(NAME gpu_ops_vs_cpu COMMAND kiln_gpu_ops_check)
+    set_tests_properties(gpu_ops_vs_cpu PROPERTIES SKIP_RETURN_CODE 77)
+  endif()
 endif()
 
 # kiln_gpu_register_tests(<plugin target>): the probe as a ctest test. On a machine without the

@@ -67,6 +67,12 @@ Status Device::create_resources() {
   if (free_stream_ == nullptr) {
     KILN_GPU_TRY(ordinal_, gpuStreamCreateWithFlags, &free_stream_, gpuStreamNonBlocking);
   }
+  if (alloc_stream_ == nullptr) {
+    KILN_GPU_TRY(ordinal_, gpuStreamCreateWithFlags, &alloc_stream_, gpuStreamNonBlocking);
+  }
+  if (sync_event_ == nullptr) {
+    KILN_GPU_TRY(ordinal_, gpuEventCreateWithFlags, &sync_event_, gpuEventDisableTiming);
+  }
   const char* pool_setting = std::getenv("KILN_GPU_MEMORY_POOL");
   if (pool_setting != nullptr && std::strcmp(pool_setting, "0") == 0) {
     log(KILN_LOG_INFO,
@@ -142,22 +148,22 @@ Status Device::finish(void* stream, const char* what) {
 
 Status Device::pool_allocate(size_t bytes, void** out_ptr) {
   void* ptr = nullptr;
-  gpuError_t error = gpuMallocFromPoolAsync(&ptr, bytes, pool_, sync_stream_);
+  gpuError_t error = gpuMallocFromPoolAsync(&ptr, bytes, pool_, alloc_stream_);
   if (error == gpuErrorMemoryAllocation) {
     // Cached blocks may be too fragmented to serve this size: wait for pending frees, hand the
     // cache back to the device, and try once more.
     (void)gpuGetLastError();
     (void)gpuStreamSynchronize(free_stream_);
     (void)gpuMemPoolTrimTo(pool_, 0);
-    error = gpuMallocFromPoolAsync(&ptr, bytes, pool_, sync_stream_);
+    error = gpuMallocFromPoolAsync(&ptr, bytes, pool_, alloc_stream_);
   }
   if (error != gpuSuccess) {
     return call_error(ordinal_, KILN_GPU_NAME(gpuMallocFromPoolAsync), error,
                       std::to_string(bytes) + " bytes requested");
   }
-  error = gpuStreamSynchronize(sync_stream_);
+  error = gpuStreamSynchronize(alloc_stream_);
   if (error != gpuSuccess) {
-    (void)gpuFreeAsync(ptr, sync_stream_);
+    (void)gpuFreeAsync(ptr, alloc_stream_);
     return call_error(ordinal_, KILN_GPU_NAME(gpuStreamSynchronize), error,
                       "after allocating " + std::to_string(bytes) + " bytes");
   }
@@ -189,6 +195,11 @@ Status Device::allocate(size_t bytes, void** out_ptr) {
 }
 
 void Device::order_free_after_user_streams() {
+  if (gpuEventRecord(sync_event_, sync_stream_) != gpuSuccess ||
+      gpuStreamWaitEvent(free_stream_, sync_event_, 0) != gpuSuccess) {
+    (void)gpuGetLastError();
+    (void)gpuStreamSynchronize(sync_stream_);
+  }
   for (const auto& [stream, event] : user_streams_) {
     if (gpuEventRecord(event, stream) != gpuSuccess ||
         gpuStreamWaitEvent(free_stream_, event, 0) != gpuSuccess) {

@@ -10,9 +10,13 @@
 // and deallocate may be called while queued work still reads the memory — without their
 // device-wide synchronization:
 //  - allocate takes memory from the pool on an internal stream and waits for that stream
-//    (which holds no foreign work, so the wait is short);
+//    (which holds no other work, so the wait is short and never waits for kernels);
 //  - deallocate makes an internal "free" stream wait for everything queued so far on every stream
-//    this plugin created, and frees on it: the memory returns to the pool once that work is done.
+//    this plugin created and on the NULL-stream order, and frees on it: the memory returns to the
+//    pool once that work is done.
+// Kernels given the NULL stream are queued on the internal NULL-stream order and not waited for
+// (a model's kernels run back to back); copies and memsets on it wait, so data the host reads or
+// hands over is complete.
 // Without pool support on the device, or with KILN_GPU_MEMORY_POOL=0 in the environment (for
 // compute-sanitizer runs, or a runtime whose pools misbehave), plain cudaMalloc/cudaFree are used.
 #ifndef KILN_PLUGINS_GPU_DEVICE_H_
@@ -58,7 +62,7 @@ class Device {
   Status deallocate(void* ptr);
 
   // The stream to enqueue on for a caller's stream argument (NULL: the internal one), and the
-  // wait that makes a NULL-stream call synchronous. Call after activate().
+  // wait that makes a NULL-stream copy synchronous. Call after activate().
   gpuStream_t stream_for(void* stream) const;
   Status finish(void* stream, const char* what);
 
@@ -82,7 +86,9 @@ class Device {
 
   std::mutex setup_mutex_;
   std::atomic<bool> ready_{false};
-  gpuStream_t sync_stream_ = nullptr;  // NULL-stream work and allocations
+  gpuStream_t sync_stream_ = nullptr;   // NULL-stream work (kernels, copies, memsets)
+  gpuEvent_t sync_event_ = nullptr;     // orders frees after the NULL-stream work queued so far
+  gpuStream_t alloc_stream_ = nullptr;  // pool allocations only (waits on it are short)
   gpuStream_t free_stream_ = nullptr;  // deferred frees, ordered after user streams
   gpuMemPool_t pool_ = nullptr;        // nullptr: plain malloc/free
 

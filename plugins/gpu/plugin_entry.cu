@@ -4,7 +4,7 @@
 
 #include "device.h"
 #include "device_api.h"
-#include "elementwise.h"
+#include "kernels.h"
 #include "gpu_status.h"
 #include "kiln/kiln_plugin.h"
 #include "vendor.h"
@@ -52,7 +52,10 @@ kiln_status* initialize(const kiln_host_api* host, kiln_registrar* registrar) {
     watch_process_exit();  // after Backend(), whose first call initialized the vendor runtime
     log(KILN_LOG_INFO, describe(*backend));
     KILN_GPU_RETURN_IF_HOST_ERROR(host->register_device_api(registrar, &device_api));
-    return register_elementwise_kernels(host, registrar, backend);
+    KILN_GPU_RETURN_IF_HOST_ERROR(register_elementwise_kernels(host, registrar, backend));
+    KILN_GPU_RETURN_IF_HOST_ERROR(register_reduction_kernels(host, registrar, backend));
+    KILN_GPU_RETURN_IF_HOST_ERROR(register_layout_kernels(host, registrar, backend));
+    return register_matmul_kernels(host, registrar, backend);
   });
 }
 

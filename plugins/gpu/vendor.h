@@ -103,6 +103,7 @@ typedef cudaDeviceProp gpuDeviceProp_t;
 #define gpuMemPoolDestroy KILN_GPU_SYMBOL(MemPoolDestroy)
 #define gpuMemPoolSetAttribute KILN_GPU_SYMBOL(MemPoolSetAttribute)
 #define gpuMemPoolTrimTo KILN_GPU_SYMBOL(MemPoolTrimTo)
+#define gpuMemcpy KILN_GPU_SYMBOL(Memcpy)
 #define gpuMemcpyAsync KILN_GPU_SYMBOL(MemcpyAsync)
 #define gpuMemsetAsync KILN_GPU_SYMBOL(MemsetAsync)
 

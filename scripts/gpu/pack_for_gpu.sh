@@ -8,7 +8,8 @@
 # Then, on the GPU machine from the repository root:
 #   scripts/gpu/run_on_gpu.sh CARRY_DIR/build CARRY_DIR/runtime-libs
 #
-# Use a Release build without the ROCm plugin for this (its HIP runtime alone is ~17 MB):
+# The lent machines are NVIDIA, so the ROCm plugin stays behind (its HIP runtime alone is ~17 MB)
+# and any build folder will do; a Release one without ROCm is the leanest:
 #   cmake -S . -B build-gpu-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_BUILD_ROCM=OFF
 set -euo pipefail
 
@@ -36,8 +37,9 @@ while IFS= read -r -d '' file; do
     strip --strip-unneeded "$file" 2>/dev/null || true
   fi
 done < <(find "$CARRY_DIR/build" -type f -print0)
-# Static archives are build inputs, not run time.
+# Static archives are build inputs, not run time; the ROCm plugin cannot run on NVIDIA machines.
 find "$CARRY_DIR/build" -name '*.a' -delete
+rm -f "$CARRY_DIR/build/lib/kiln/plugins/libkiln_rocm.so"
 
 "$here/collect_runtime_libs.sh" "$CARRY_DIR/build" "$CARRY_DIR/runtime-libs"
 

@@ -2,7 +2,9 @@
 # Runs a carried kiln build on the GPU machine (from the repository root) and prints a short table
 # last: the GPUs (nvidia-smi), `kiln plugins`, the plugin probe (device API and the add kernel
 # through the plugin ABI, no libkiln needed), every GoogleTest binary of the build (run directly:
-# the GPU machine may have no ctest), and the add kernel against the CPU plugin through kiln.h.
+# the GPU machine may have no ctest), the add kernel against the CPU plugin through kiln.h, every
+# GPU kernel against the CPU plugin (kiln_gpu_ops_check, own GEMM vs cuBLASLt included) and the
+# GPU benchmarks (matmul TFLOP/s, a 256 MB add against a 256 MB device copy), whose table is last.
 #
 #   scripts/gpu/run_on_gpu.sh BUILD_DIR [LIB_DIR]
 #
@@ -144,6 +146,22 @@ else
   row "add gpu vs cpu" "not run" "no bin/kiln_gpu_add_check (built when libkiln and a GPU plugin are)"
 fi
 
+# ---- Every GPU kernel against the CPU plugin, own GEMM vs cuBLASLt, then the benchmarks ----------
+section "GPU kernels against cpu, own GEMM vs cuBLASLt, benchmarks (kiln.h)"
+if [ -x "$BUILD_DIR/bin/kiln_gpu_ops_check" ]; then
+  timeout 420 "$BUILD_DIR/bin/kiln_gpu_ops_check" --bench 2>&1 | tee "$LOG_DIR/ops_check.log"
+  rc=${PIPESTATUS[0]}
+  last="$(grep -E '^(PASS|FAIL|SKIP)' "$LOG_DIR/ops_check.log" | tail -1)"
+  case "$rc" in
+    0) row "gpu ops vs cpu" "PASS" "$last" ;;
+    77) row "gpu ops vs cpu" "SKIP" "$last" ;;
+    124) row "gpu ops vs cpu" "TIMEOUT" "after 420 s" ;;
+    *) row "gpu ops vs cpu" "FAIL" "exit $rc: $last" ;;
+  esac
+else
+  row "gpu ops vs cpu" "not run" "no bin/kiln_gpu_ops_check"
+fi
+
 # ---- Summary ---------------------------------------------------------------------------------
 section "summary (logs in $LOG_DIR)"
 printf '%s\n' "${ROWS[@]}" | awk -F'\t' '
@@ -152,4 +170,8 @@ printf '%s\n' "${ROWS[@]}" | awk -F'\t' '
     printf "%-" w "s  %-7s  %s\n", "check", "result", "detail"
     for (i = 1; i <= NR; i++) printf "%-" w "s  %-7s  %s\n", check[i], result[i], detail[i]
   }'
+if [ -f "$LOG_DIR/ops_check.log" ] && grep -q '^BENCH ' "$LOG_DIR/ops_check.log"; then
+  section "benchmarks ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1))"
+  sed -n 's/^BENCH //p' "$LOG_DIR/ops_check.log"
+fi
 exit "$FAILED"

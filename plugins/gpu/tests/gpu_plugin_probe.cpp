@@ -2,7 +2,7 @@
 // libkiln) and checks them through the plugin ABI: the device count or the reason there is none,
 // and on each device the properties, allocation, copies, memset, streams, stats, the float32 add
 // kernel against the host's sum (aligned, unaligned and tail sizes, NULL and created streams),
-// the broadcasting refusal and an out-of-memory status.
+// the refusal of shapes that do not broadcast and an out-of-memory status.
 //
 //   kiln_gpu_probe [--expect-devices] PLUGIN.so...
 // Exit status: 0 when every check passed; 1 otherwise. Without --expect-devices a plugin that
@@ -303,15 +303,15 @@ void check_threads(const kiln_device_api& api, const kiln_kernel_def& add, int32
   report(g_failures == before, "4 threads at once (3 on streams, 1 on NULL)");
 }
 
-void check_broadcast_refused(const kiln_kernel_def& add, int32_t ordinal) {
+void check_bad_broadcast_refused(const kiln_kernel_def& add, int32_t ordinal) {
   kiln_kernel_context ctx;
   ctx.ordinal = ordinal;
   float dummy[4];  // never dereferenced: the kernel refuses before launching
-  ctx.inputs = {tensor(dummy, {4, 3}), tensor(dummy, {3})};
+  ctx.inputs = {tensor(dummy, {4, 3}), tensor(dummy, {5})};
   ctx.outputs = {tensor(dummy, {4, 3})};
   kiln_status* s = add.compute(&ctx, add.user_data);
-  report(s != nullptr && s->code == KILN_STATUS_UNIMPLEMENTED, "broadcasting is refused",
-         s ? s->message : "kernel returned OK");
+  report(s != nullptr && s->code == KILN_STATUS_INVALID_ARGUMENT,
+         "shapes that do not broadcast are refused", s ? s->message : "kernel returned OK");
   delete s;
 }
 
@@ -389,7 +389,7 @@ void probe_device(const kiln_device_api& api, const kiln_registrar& reg, int32_t
     }
     check_free_while_in_use(api, *add, ordinal);
     check_threads(api, *add, ordinal);
-    check_broadcast_refused(*add, ordinal);
+    check_bad_broadcast_refused(*add, ordinal);
   }
   check_out_of_memory(api, ordinal);
   if (g_freed_at_exit.ptr == nullptr &&
