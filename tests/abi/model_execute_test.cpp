@@ -209,6 +209,33 @@ TEST_F(Models, AKernelErrorNamesTheKernelOpAndNode) {
   EXPECT_EQ(out, nullptr);
 }
 
+// A plugin kernel that fails leaves the session usable: the same session loads and runs another
+// model, and the failing model fails the same way again instead of being left broken.
+TEST_F(Models, AFailingKernelLeavesTheSessionUsable) {
+  GraphPtr doomed_graph = new_graph();
+  kiln_value* x = add_input(doomed_graph.get(), "x", KILN_DTYPE_FLOAT32, {{2, nullptr}});
+  set_outputs(doomed_graph.get(), {add_op(doomed_graph.get(), "testdev.fail", {x}, {}, "doomed",
+                                          nullptr, KILN_DTYPE_FLOAT32, {{2, nullptr}})});
+  ModelPtr doomed = load(doomed_graph.get());
+  TensorPtr in = make_tensor(gpu0_, {2}, {1, 2});
+  kiln_tensor* inputs[] = {in.get()};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    kiln_tensor* out = nullptr;
+    EXPECT_TRUE(IsError(kiln_model_execute(doomed.get(), inputs, 1, &out, 1),
+                        KILN_STATUS_DATA_LOSS, {"'doomed' failed"}));
+    EXPECT_EQ(out, nullptr);
+  }
+  GraphPtr graph = add_mul_graph(nullptr);
+  ModelPtr model = load(graph.get());
+  TensorPtr a = make_tensor(gpu0_, {1, 4}, {1, 2, 3, 4});
+  TensorPtr b = make_tensor(gpu0_, {1, 4}, {10, 20, 30, 40});
+  kiln_tensor* args[] = {a.get(), b.get()};
+  kiln_tensor* outputs[2] = {};
+  ASSERT_TRUE(Ok(kiln_model_execute(model.get(), args, 2, outputs, 2)));
+  TensorPtr product(outputs[0]), sum(outputs[1]);
+  EXPECT_EQ(read_floats(product.get()), (std::vector<float>{11, 44, 99, 176}));
+}
+
 TEST_F(Models, LoadErrorsNameTheNodeAndReason) {
   kiln_model* model = nullptr;
   {

@@ -147,6 +147,51 @@ TEST(PluginLoading, ADeviceApiAlreadyProvidedIsRefusedWithNothingRegistered) {
   expect_testdev_executes(runtime.get());
 }
 
+// The rule for ops: a custom op name belongs to the first plugin that registers it; a later plugin
+// registering it again is refused as a whole (nothing it registered is kept). Kernels are
+// different: several plugins may provide kernels for one op, and the highest priority wins.
+TEST(PluginLoading, AnOpAlreadyRegisteredByAnotherPluginIsRefused) {
+  RuntimePtr runtime = make_runtime({plugin_path("testdev")});
+  std::string testdev_path;
+  ASSERT_TRUE(has_plugin(runtime.get(), "testdev", &testdev_path));
+  const std::string dup = conflict_plugin_path("dup_op");
+  EXPECT_TRUE(IsError(kiln_runtime_load_plugin(runtime.get(), dup.c_str()),
+                      KILN_STATUS_ALREADY_EXISTS,
+                      {dup, "plugin 'dup_op' failed to initialize",
+                       "op 'testdev.scale' is already registered by plugin 'testdev' (" +
+                           testdev_path + ")"}));
+  EXPECT_FALSE(has_plugin(runtime.get(), "dup_op"));
+  expect_testdev_executes(runtime.get());
+}
+
+// A plugin is never unloaded: the runtime and session that loaded it may go first, and a model
+// that uses its kernels keeps working.
+TEST(PluginLoading, AModelKeepsWorkingAfterTheRuntimeThatLoadedItsPluginIsDestroyed) {
+  kiln_runtime* runtime = make_runtime({plugin_path("testdev")}).release();
+  ASSERT_TRUE(has_plugin(runtime, "testdev"));
+  const char* devices[] = {"testdev"};
+  kiln_session_options options;
+  kiln_session_options_init(&options);
+  options.devices = devices;
+  options.num_devices = 1;
+  kiln_session* session = nullptr;
+  ASSERT_TRUE(Ok(kiln_session_create(runtime, &options, &session)));
+  GraphPtr graph = add_mul_graph(nullptr);
+  kiln_model* model = nullptr;
+  ASSERT_TRUE(Ok(kiln_session_load(session, graph.get(), nullptr, &model)));
+  ModelPtr owned_model(model);
+  kiln_device* device = find_device(runtime, "testdev:0");
+  TensorPtr x = make_tensor(device, {1, 4}, {1, 2, 3, 4});
+  TensorPtr y = make_tensor(device, {1, 4}, {10, 20, 30, 40});
+  kiln_session_destroy(session);
+  kiln_runtime_destroy(runtime);  // the model and tensors hold what they need
+  kiln_tensor* inputs[] = {x.get(), y.get()};
+  kiln_tensor* outputs[2] = {};
+  ASSERT_TRUE(Ok(kiln_model_execute(model, inputs, 2, outputs, 2)));
+  TensorPtr product(outputs[0]), sum(outputs[1]);
+  EXPECT_EQ(read_floats(product.get()), (std::vector<float>{11, 44, 99, 176}));
+}
+
 TEST(PluginLoading, TheCpuDeviceApiCannotBeRegisteredTwice) {
   const std::string cpu = cpu_plugin_path();
   if (cpu.empty()) GTEST_SKIP() << "the CPU plugin is not built";

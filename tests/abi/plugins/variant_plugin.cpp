@@ -6,10 +6,12 @@
 //   VARIANT_INIT_FAILS         initialize() registers a device API, then fails
 //   VARIANT_DEVICE_API "api"   registers a host-memory device API of that name ("cpu" label)
 //   VARIANT_ADD_KERNEL         with VARIANT_DEVICE_API: an f32 "add" kernel for it
+//   VARIANT_ADD_WRONG          with VARIANT_ADD_KERNEL: that kernel gets the last element wrong
 //   VARIANT_NO_DEVICES         with VARIANT_DEVICE_API: it finds no device, and says why
 //   VARIANT_ORPHAN_KERNELS     kernels for an op and a device API that nobody provides
 //   VARIANT_BAD_REGISTRATIONS  checks that malformed registrations are refused
 //   VARIANT_NEEDS_DEP          calls into a library that is absent at run time
+//   VARIANT_CUSTOM_OP "op"     registers custom op "op" (one input, one output)
 #include <cstdlib>
 #include <cstring>
 
@@ -91,6 +93,10 @@ kiln_status* synchronize(void*, int32_t) { return nullptr; }
     static_cast<float*>(out.data)[i] =
         static_cast<const float*>(a.data)[i] + static_cast<const float*>(b.data)[i];
   }
+#ifdef VARIANT_ADD_WRONG
+  // A wrong kernel, for the conformance runner to catch: the last element is off by one.
+  if (out.num_elements > 0) static_cast<float*>(out.data)[out.num_elements - 1] += 1.0f;
+#endif
   return nullptr;
 }
 
@@ -205,6 +211,14 @@ kiln_status* initialize(const kiln_host_api* host, kiln_registrar* r) {
 #endif
 #ifdef VARIANT_BAD_REGISTRATIONS
   if (kiln_status* s = bad_registrations(r)) return s;
+#endif
+#ifdef VARIANT_CUSTOM_OP
+  kiln_op_def custom{};
+  custom.struct_size = sizeof custom;
+  custom.name = VARIANT_CUSTOM_OP;
+  custom.min_inputs = custom.max_inputs = 1;
+  custom.min_outputs = custom.max_outputs = 1;
+  if (kiln_status* s = host->register_op(r, &custom)) return s;
 #endif
   (void)r;
   return nullptr;
