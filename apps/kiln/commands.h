@@ -15,8 +15,10 @@ struct Command {
 };
 
 Command add_plugins_command(CLI::App& app, const GlobalOptions& global);
+Command add_conformance_command(CLI::App& app, const GlobalOptions& global);
 Command add_inspect_command(CLI::App& app, const GlobalOptions& global);
 Command add_run_command(CLI::App& app, const GlobalOptions& global);
 Command add_bench_command(CLI::App& app, const GlobalOptions& global);
+Command add_ops_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace kiln::cli

@@ -34,7 +34,8 @@ int run_cli(int argc, char** argv) {
 
   std::vector<Command> commands = {add_plugins_command(app, global),
                                    add_inspect_command(app, global), add_run_command(app, global),
-                                   add_bench_command(app, global)};
+                                   add_bench_command(app, global), add_ops_command(app, global),
+                                   add_conformance_command(app, global)};
   // Global flags may also follow the subcommand: `kiln run m.kiln --plugin x.so`.
   for (Command& command : commands) {
     command.app->fallthrough();
@@ -48,7 +49,7 @@ int run_cli(int argc, char** argv) {
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && app.get_subcommands().empty() &&
         !app.remaining().empty()) {
       std::cerr << "kiln: error: unknown subcommand '" << app.remaining().front()
-                << "' (subcommands: plugins, inspect, run, bench)\n"
+                << "' (subcommands: plugins, inspect, run, bench, ops, conformance)\n"
                 << "Run with --help for more information.\n";
       return kExitUsage;
     }

@@ -3,12 +3,14 @@
 // against the same graph executed in-process through kiln.hpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -133,7 +135,8 @@ TEST_F(Cli, VersionNamesLibraryAndAbis) {
 TEST_F(Cli, HelpOfEachSubcommand) {
   const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
       {"plugins", {"--json"}},
-      {"inspect", {"FILE", "--json"}},
+      {"inspect", {"FILE", "--json", "--optimized", "--placement", "--kernels", "--device"}},
+      {"ops", {"--json"}},
       {"run",
        {"FILE", "--device", "--input", "--random-inputs", "--seed", "--dim", "--output-dir",
         "--threads", "--json"}},
@@ -593,6 +596,109 @@ TEST_F(Cli, OutputDirThatIsAFile) {
   const ProcessResult r = kiln({"run", mlp_, "--random-inputs", "--output-dir", file});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.err, file);
+}
+
+// ---- kiln ops, kiln inspect --kernels / --optimized / --placement ---------------------------
+
+TEST_F(Cli, OpsListsEveryCoreOpTheLibraryKnows) {
+  const nlohmann::json j = kiln_json({"ops"});
+  std::vector<std::string> listed = j["ops"].get<std::vector<std::string>>();
+  EXPECT_EQ(j["count"].get<size_t>(), listed.size());
+  EXPECT_EQ(listed, kiln::op_names());  // the C ABI enumeration, in process
+  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));
+  for (const char* op :
+       {"add", "matmul", "softmax", "layer_norm", "constant", "kiln.fused_matmul"}) {
+    EXPECT_NE(std::find(listed.begin(), listed.end(), op), listed.end()) << op;
+  }
+  // Every op of MAX's list that some loaded kernel implements is a core op (the list grows as
+  // ops are added, so no count is fixed here).
+  const fs::path reference =
+      fs::path(build_dir()).parent_path().parent_path() / "shared/reference/max-ops.txt";
+  if (!fs::exists(reference)) GTEST_SKIP() << reference << " is not here";
+  const nlohmann::json kernels = kiln_json({"inspect", "--kernels"});
+  std::set<std::string> with_kernel;
+  for (const auto& k : kernels["kernels"]) with_kernel.insert(k["op"].get<std::string>());
+  std::ifstream in(reference);
+  size_t checked = 0;
+  for (std::string name; std::getline(in, name);) {
+    if (name.empty() || with_kernel.count(name) == 0) continue;
+    ++checked;
+    EXPECT_NE(std::find(listed.begin(), listed.end(), name), listed.end()) << name;
+  }
+  EXPECT_GT(checked, 10u);
+  const ProcessResult text = kiln({"ops"});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_CONTAINS(text.out, "core ops (" + std::to_string(listed.size()) + ")");
+}
+
+TEST_F(Cli, InspectKernelsListsPluginApiDtypesAndPriority) {
+  const nlohmann::json j = kiln_json({"inspect", "--kernels"});
+  bool found_matmul = false;
+  for (const auto& k : j["kernels"]) {
+    EXPECT_FALSE(k["kernel"].get<std::string>().empty());
+    if (k["op"] == "matmul" && k["plugin"] == "cpu") {
+      found_matmul = true;
+      EXPECT_EQ(k["device_api"], "cpu");
+      const auto dtypes = k["dtypes"].get<std::vector<std::string>>();
+      EXPECT_NE(std::find(dtypes.begin(), dtypes.end(), "float32"), dtypes.end());
+      EXPECT_TRUE(k["priority"].is_number_integer());
+    }
+  }
+  EXPECT_TRUE(found_matmul);
+  const ProcessResult text = kiln({"inspect", "--kernels"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_CONTAINS(text.out, "kiln.fused_matmul");
+  const ProcessResult no_file = kiln({"inspect"});
+  EXPECT_EQ(no_file.exit_code, 2);
+  EXPECT_CONTAINS(no_file.err, "FILE");
+}
+
+TEST_F(Cli, InspectOptimizedShowsTheFusedGraph) {
+  const nlohmann::json on = kiln_json({"inspect", "--optimized", mlp_, "--device", "cpu"});
+  const nlohmann::json off =
+      kiln_json({"inspect", "--optimized", mlp_, "--device", "cpu", "--no-passes"});
+  const size_t written = on["nodes_as_written"].get<size_t>();
+  EXPECT_EQ(off["nodes"].size(), written);
+  EXPECT_LT(on["nodes"].size(), written);  // matmul + add (+ relu) fused
+  size_t fused = 0;
+  for (const auto& n : on["nodes"]) fused += n["op"] == "kiln.fused_matmul" ? 1 : 0;
+  EXPECT_GE(fused, 1u);
+  for (const auto& n : off["nodes"]) EXPECT_NE(n["op"], "kiln.fused_matmul");
+  // The optimized model computes what the graph as written computes: `kiln run` uses the passes.
+  const ProcessResult text = kiln({"inspect", "--optimized", mlp_, "--device", "cpu"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_CONTAINS(text.out, "after graph passes (" + std::to_string(written) + " as written)");
+}
+
+TEST_F(Cli, InspectPlacementNamesKernelsAndWhyOthersWereNot) {
+  const nlohmann::json j = kiln_json({"inspect", "--placement", mlp_, "--device", "cpu"});
+  ASSERT_FALSE(j["nodes"].empty());
+  for (const auto& n : j["nodes"]) {
+    EXPECT_EQ(n["device"], "cpu:0");
+    if (n["op"] == "constant" || n["op"] == "reshape") {
+      EXPECT_TRUE(n["kernel"].is_null());
+    } else {
+      EXPECT_FALSE(n["kernel"].get<std::string>().empty()) << n.dump();
+      EXPECT_EQ(n["plugin"], "cpu");
+    }
+    EXPECT_TRUE(n["passed_over"].is_array());
+  }
+  // A GPU plugin built here registers kernels for the same ops: they are passed over by device.
+  bool any_gpu_build = false;
+  for (const auto& p : kiln_json({"plugins"})["plugins"]) any_gpu_build |= p["name"] != "cpu";
+  if (any_gpu_build) {
+    bool said_device_api = false;
+    for (const auto& n : j["nodes"])
+      for (const auto& line : n["passed_over"])
+        said_device_api |= line.get<std::string>().find("device API") != std::string::npos;
+    EXPECT_TRUE(said_device_api) << j.dump(2);
+  }
+  const ProcessResult text = kiln({"inspect", "--placement", mlp_, "--device", "cpu"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_CONTAINS(text.out, "kernel");
+  const ProcessResult bad = kiln({"inspect", "--placement", mlp_, "--device", "gpu:7"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_CONTAINS(bad.err, "gpu:7");
 }
 
 }  // namespace
