@@ -64,13 +64,24 @@ uint64_t available_memory_bytes() {
   return 0;
 }
 
+// KILN_CPU_DEVICES=N (1 to 64, read when the runtime counts devices) exposes N host devices over
+// the same memory, so graphs can place values on "cpu:0".."cpu:N-1" and move them between
+// devices (transfer_to, allgather) on a machine without accelerators.
+int32_t device_count() {
+  const char* env = std::getenv("KILN_CPU_DEVICES");
+  if (env == nullptr || *env == '\0') return 1;
+  char* end = nullptr;
+  const long n = std::strtol(env, &end, 10);
+  return *end == '\0' && n >= 1 && n <= 64 ? static_cast<int32_t>(n) : 1;
+}
+
 int32_t get_count(void*, const char** out_reason) {
   if (out_reason) *out_reason = "";
-  return 1;
+  return device_count();
 }
 
 kiln_status* check_ordinal(int32_t ordinal) {
-  if (ordinal != 0) {
+  if (ordinal < 0 || ordinal >= device_count()) {
     return make_status(KILN_STATUS_INVALID_ARGUMENT, "cpu: device ordinal %d does not exist",
                        ordinal);
   }

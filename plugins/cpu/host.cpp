@@ -320,6 +320,13 @@ kiln_status* Kernel::scratch(size_t bytes, void** out) const {
   return g_host->ctx_allocate_scratch(ctx_, bytes, out);
 }
 
+kiln_status* Kernel::check_output_like_input(const Tensor& x, const Tensor& y) const {
+  if (x.dtype == y.dtype && x.num_elements == y.num_elements) return nullptr;
+  return error(KILN_STATUS_INVALID_ARGUMENT, "output %s %s does not match input %s %s",
+               dtype_name(y.dtype), shape_string(y).c_str(), dtype_name(x.dtype),
+               shape_string(x).c_str());
+}
+
 kiln_status* Kernel::normalize_axis(int64_t axis, int rank, const char* what, int* out) const {
   const int64_t normalized = axis < 0 ? axis + rank : axis;
   if (normalized < 0 || normalized >= rank) {

@@ -55,6 +55,39 @@ std::string shape_string(const Tensor& t);
 // "float32" etc., or "dtype(<code>)".
 const char* dtype_name(int32_t dtype);
 
+// Calls fn(T{}) with the C type of an integer dtype (int8 ... uint64); false for any other dtype.
+template <class Fn>
+bool visit_integer(int32_t dtype, Fn&& fn) {
+  switch (dtype) {
+    case KILN_DTYPE_INT8:
+      fn(int8_t{});
+      return true;
+    case KILN_DTYPE_INT16:
+      fn(int16_t{});
+      return true;
+    case KILN_DTYPE_INT32:
+      fn(int32_t{});
+      return true;
+    case KILN_DTYPE_INT64:
+      fn(int64_t{});
+      return true;
+    case KILN_DTYPE_UINT8:
+      fn(uint8_t{});
+      return true;
+    case KILN_DTYPE_UINT16:
+      fn(uint16_t{});
+      return true;
+    case KILN_DTYPE_UINT32:
+      fn(uint32_t{});
+      return true;
+    case KILN_DTYPE_UINT64:
+      fn(uint64_t{});
+      return true;
+    default:
+      return false;
+  }
+}
+
 // The context of one kernel call.
 class Kernel {
  public:
@@ -81,6 +114,9 @@ class Kernel {
   // An error status whose message starts with "<op> '<node>': ".
   kiln_status* error(int32_t code, const char* format, ...) const
       __attribute__((format(printf, 3, 4)));
+
+  // INVALID_ARGUMENT unless output y has input x's dtype and element count.
+  kiln_status* check_output_like_input(const Tensor& x, const Tensor& y) const;
 
   // Normalizes a possibly negative axis against rank; error naming `what` when out of range.
   kiln_status* normalize_axis(int64_t axis, int rank, const char* what, int* out) const;

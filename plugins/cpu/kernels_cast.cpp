@@ -1,11 +1,16 @@
-// kernels_cast.cpp: cast between float32, float16, bfloat16, float64, int32, int64, bool, uint8
-// and int8, through one canonical block per source class (double for floats, int64 for integers
-// and bool) so there is one loader per source and one writer per destination, not 81 loops.
+// kernels_cast.cpp: cast between every dtype but the fnuz float8 variants (float8_e4m3fn,
+// float8_e5m2, the halves, float32/64, every integer type and bool), through one canonical block
+// per source class (double for floats, int64 for integers and bool) so there is one loader per
+// source and one writer per destination, not 225 loops.
 //
-// Semantics: float -> float rounds to nearest even (float64 -> half without double rounding);
+// Semantics: float -> float rounds to nearest even (float64 -> half without double rounding;
+// to float8, a value past the largest finite one becomes inf for e5m2 and NaN for e4m3fn, which
+// has no inf — as ml_dtypes does);
 // float -> integer truncates toward zero, NaN gives 0 and values out of range saturate to the
 // destination's limits; integer -> integer wraps (two's complement, like numpy); anything -> bool
 // is x != 0 (NaN is true); bool -> number is 0 or 1.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -21,12 +26,89 @@ namespace {
 
 constexpr int64_t kGrain = 32768;
 
+// ---- float8 -----------------------------------------------------------------------------------
+
+// The two OCP float8 formats: e4m3fn (bias 7, no inf, NaN is S.1111.111, max 448) and e5m2
+// (IEEE-like: bias 15, inf and NaN, max 57344).
+struct F8Format {
+  int mantissa_bits;
+  int min_exponent;  // of the smallest normal
+  int bias;
+  double max_finite;
+  uint8_t nan_code;
+  bool has_inf;
+};
+constexpr F8Format kE4M3FN = {3, -6, 7, 448.0, 0x7F, false};
+constexpr F8Format kE5M2 = {2, -14, 15, 57344.0, 0x7E, true};
+
+struct f8e4m3fn {
+  uint8_t bits;
+};
+struct f8e5m2 {
+  uint8_t bits;
+};
+template <class T>
+constexpr const F8Format& f8_format() {
+  if constexpr (std::is_same_v<T, f8e4m3fn>) {
+    return kE4M3FN;
+  } else {
+    return kE5M2;
+  }
+}
+template <class T>
+constexpr bool is_f8 = std::is_same_v<T, f8e4m3fn> || std::is_same_v<T, f8e5m2>;
+
+double f8_decode(uint8_t code, const F8Format& f) {
+  const bool negative = (code & 0x80u) != 0;
+  const int magnitude = code & 0x7F;
+  const int exponent = magnitude >> f.mantissa_bits;
+  const int mantissa = magnitude & ((1 << f.mantissa_bits) - 1);
+  double value;
+  if (!f.has_inf && magnitude == 0x7F) {
+    value = std::numeric_limits<double>::quiet_NaN();
+  } else if (f.has_inf && exponent == (0x7F >> f.mantissa_bits)) {
+    value = mantissa == 0 ? std::numeric_limits<double>::infinity()
+                          : std::numeric_limits<double>::quiet_NaN();
+  } else if (exponent == 0) {
+    value = std::ldexp(mantissa, f.min_exponent - f.mantissa_bits);
+  } else {
+    value = std::ldexp((1 << f.mantissa_bits) + mantissa, exponent - f.bias - f.mantissa_bits);
+  }
+  return negative ? -value : value;
+}
+
+// Rounds to nearest, ties to even, in one step from double.
+uint8_t f8_encode(double d, const F8Format& f) {
+  const uint8_t sign = std::signbit(d) ? 0x80 : 0;
+  if (d != d) return static_cast<uint8_t>(sign | f.nan_code);
+  const double a = std::fabs(d);
+  const uint8_t overflow = f.has_inf ? 0x7C : 0x7F;
+  if (a == 0) return sign;
+  if (a > f.max_finite * 2) return static_cast<uint8_t>(sign | overflow);  // inf included
+  int e = 0;
+  std::frexp(a, &e);
+  const int lead = std::max(e - 1, f.min_exponent);  // exponent of the leading bit, clamped
+  const double quantum = std::ldexp(1.0, lead - f.mantissa_bits);
+  const double q = std::nearbyint(a / quantum);  // exact division: quantum is a power of two
+  const double r = q * quantum;
+  if (r > f.max_finite) return static_cast<uint8_t>(sign | overflow);
+  if (r == 0) return sign;
+  std::frexp(r, &e);
+  const int lead_r = e - 1;
+  if (lead_r < f.min_exponent) return static_cast<uint8_t>(sign | static_cast<int>(q));
+  const int mantissa =
+      static_cast<int>(std::ldexp(r, f.mantissa_bits - lead_r)) - (1 << f.mantissa_bits);
+  return static_cast<uint8_t>(sign | ((lead_r + f.bias) << f.mantissa_bits) | mantissa);
+}
+
 // ---- Loaders: source -> canonical block ------------------------------------------------------
 
 template <class S>
 void load_float(const void* src, double* out, int64_t n) {
   const S* s = static_cast<const S*>(src);
-  if constexpr (is_half_type<S>::value) {
+  if constexpr (is_f8<S>) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f8_decode(s[i].bits, f8_format<S>());
+  } else if constexpr (is_half_type<S>::value) {
     float buffer[kConvertBlock];
     for (int64_t i = 0; i < n; i += kConvertBlock) {
       const int64_t m = std::min(kConvertBlock, n - i);
@@ -80,6 +162,8 @@ void write_from_float(const double* in, void* dst, int64_t n) {
   D* d = static_cast<D*>(dst);
   if constexpr (std::is_same_v<D, double>) {
     std::memcpy(d, in, static_cast<size_t>(n) * sizeof(double));
+  } else if constexpr (is_f8<D>) {
+    for (int64_t i = 0; i < n; ++i) d[i].bits = f8_encode(in[i], f8_format<D>());
   } else if constexpr (std::is_same_v<D, float>) {
     for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(in[i]);
   } else if constexpr (std::is_same_v<D, f16>) {
@@ -99,6 +183,11 @@ void write_from_int(const int64_t* in, void* dst, int64_t n) {
   D* d = static_cast<D*>(dst);
   if constexpr (std::is_same_v<D, double> || std::is_same_v<D, float>) {
     for (int64_t i = 0; i < n; ++i) d[i] = static_cast<D>(in[i]);
+  } else if constexpr (is_f8<D>) {
+    // Every integer float8 can hold is far below 2^53, so going through double is exact there.
+    for (int64_t i = 0; i < n; ++i) {
+      d[i].bits = f8_encode(static_cast<double>(in[i]), f8_format<D>());
+    }
   } else if constexpr (std::is_same_v<D, f16>) {
     // |v| > 2^24 already rounds to infinity in float16, so one rounding through float is exact.
     for (int64_t i = 0; i < n; ++i) d[i] = float_to_f16(static_cast<float>(in[i]));
@@ -136,6 +225,10 @@ bool set_writers(CastPlan* plan) {
   return true;
 }
 
+bool is_float_dtype(int32_t dtype) {
+  return dtype >= KILN_DTYPE_FLOAT8_E4M3FN && dtype <= KILN_DTYPE_FLOAT64;
+}
+
 bool make_cast_plan(int32_t from, int32_t to, CastPlan* plan) {
   switch (from) {
     case KILN_DTYPE_FLOAT32:
@@ -162,6 +255,30 @@ bool make_cast_plan(int32_t from, int32_t to, CastPlan* plan) {
     case KILN_DTYPE_INT8:
       plan->int_loader = load_int<int8_t>;
       break;
+    case KILN_DTYPE_INT16:
+      plan->int_loader = load_int<int16_t>;
+      break;
+    case KILN_DTYPE_UINT16:
+      plan->int_loader = load_int<uint16_t>;
+      break;
+    case KILN_DTYPE_UINT32:
+      plan->int_loader = load_int<uint32_t>;
+      break;
+    case KILN_DTYPE_UINT64:
+      // Values past INT64_MAX would turn negative in the int64 block: to a float they load as
+      // floats instead (integer destinations wrap either way, and bool only asks for nonzero).
+      if (is_float_dtype(to)) {
+        plan->float_loader = load_float<uint64_t>;
+      } else {
+        plan->int_loader = load_int<uint64_t>;
+      }
+      break;
+    case KILN_DTYPE_FLOAT8_E4M3FN:
+      plan->float_loader = load_float<f8e4m3fn>;
+      break;
+    case KILN_DTYPE_FLOAT8_E5M2:
+      plan->float_loader = load_float<f8e5m2>;
+      break;
     case KILN_DTYPE_BOOL:
       plan->int_loader = load_bool;
       break;
@@ -185,6 +302,18 @@ bool make_cast_plan(int32_t from, int32_t to, CastPlan* plan) {
       return set_writers<uint8_t>(plan);
     case KILN_DTYPE_INT8:
       return set_writers<int8_t>(plan);
+    case KILN_DTYPE_INT16:
+      return set_writers<int16_t>(plan);
+    case KILN_DTYPE_UINT16:
+      return set_writers<uint16_t>(plan);
+    case KILN_DTYPE_UINT32:
+      return set_writers<uint32_t>(plan);
+    case KILN_DTYPE_UINT64:
+      return set_writers<uint64_t>(plan);
+    case KILN_DTYPE_FLOAT8_E4M3FN:
+      return set_writers<f8e4m3fn>(plan);
+    case KILN_DTYPE_FLOAT8_E5M2:
+      return set_writers<f8e5m2>(plan);
     case KILN_DTYPE_BOOL:
       return set_writers<bool>(plan);
     default:

@@ -1,12 +1,15 @@
-// kernels_elementwise.cpp: binary arithmetic and comparisons (numpy broadcasting), unary math,
-// gelu and where.
+// kernels_elementwise.cpp: binary arithmetic, comparisons and logic (numpy broadcasting), unary
+// math and predicates, gelu and where.
 //
 // Integer semantics (no undefined behaviour, no traps): add/sub/mul/negate/abs wrap in two's
 // complement; division truncates toward zero, x / 0 is 0 and INT_MIN / -1 wraps to INT_MIN; pow
 // uses repeated squaring (wrapping), and a negative exponent gives 0 unless the base is 1 or -1.
-// Float max/min propagate NaN (as numpy's maximum/minimum).
+// mod takes the sign of the divisor (Python's %, numpy's mod): x mod 0 is 0 for integers and
+// NaN for floats. Float max/min propagate NaN (as numpy's maximum/minimum). Bool operands of
+// the logical ops count any nonzero byte as true.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <type_traits>
 
@@ -25,17 +28,35 @@ constexpr int64_t kMathGrain = 4096;    // for transcendental functions
 
 // ---- Binary ops -------------------------------------------------------------------------------
 
-enum class BinaryOp { kAdd, kSub, kMul, kDiv, kPow, kMax, kMin, kEqual, kGreater };
+enum class BinaryOp {
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kPow,
+  kMod,
+  kMax,
+  kMin,
+  kEqual,
+  kNotEqual,
+  kGreater,
+  kGreaterEqual,
+  kLogicalAnd,
+  kLogicalOr,
+  kLogicalXor,
+};
 
 template <class T>
 using Unsigned = std::make_unsigned_t<T>;
 
 template <class T>
 T int_pow(T base, T exponent) {
-  if (exponent < 0) {
-    if (base == 1) return 1;
-    if (base == -1) return (exponent & 1) ? T(-1) : T(1);
-    return 0;
+  if constexpr (std::is_signed_v<T>) {
+    if (exponent < 0) {
+      if (base == 1) return 1;
+      if (base == -1) return (exponent & 1) ? T(-1) : T(1);
+      return 0;
+    }
   }
   Unsigned<T> result = 1;
   Unsigned<T> b = static_cast<Unsigned<T>>(base);
@@ -83,8 +104,10 @@ struct DivOp {
   static T apply(T a, T b) {
     if constexpr (std::is_integral_v<T>) {
       if (b == 0) return 0;
-      if (b == -1) return static_cast<T>(Unsigned<T>(0) - static_cast<Unsigned<T>>(a));
-      return a / b;
+      if constexpr (std::is_signed_v<T>) {
+        if (b == -1) return static_cast<T>(Unsigned<T>(0) - static_cast<Unsigned<T>>(a));
+      }
+      return static_cast<T>(a / b);
     } else {
       return a / b;
     }
@@ -97,6 +120,27 @@ struct PowOp {
       return int_pow(a, b);
     } else {
       return std::pow(a, b);
+    }
+  }
+};
+struct ModOp {
+  template <class T>
+  static T apply(T a, T b) {
+    if constexpr (std::is_integral_v<T>) {
+      if (b == 0) return 0;
+      if constexpr (std::is_signed_v<T>) {
+        if (b == -1) return 0;  // INT_MIN % -1 would trap
+        const T r = static_cast<T>(a % b);
+        return (r != 0 && ((r < 0) != (b < 0))) ? static_cast<T>(r + b) : r;
+      } else {
+        return static_cast<T>(a % b);
+      }
+    } else {
+      T r = std::fmod(a, b);
+      if (r != 0 && ((r < 0) != (b < 0))) r += b;
+      // A zero remainder takes the divisor's sign, as in numpy.
+      if (r == 0) r = std::copysign(T(0), b);
+      return r;
     }
   }
 };
@@ -118,10 +162,22 @@ struct EqualOp {
     return a == b;
   }
 };
+struct NotEqualOp {
+  template <class T>
+  static bool apply(T a, T b) {
+    return a != b;
+  }
+};
 struct GreaterOp {
   template <class T>
   static bool apply(T a, T b) {
     return a > b;
+  }
+};
+struct GreaterEqualOp {
+  template <class T>
+  static bool apply(T a, T b) {
+    return a >= b;
   }
 };
 
@@ -162,14 +218,24 @@ BinaryRunFn arithmetic_run(BinaryOp op) {
       return binary_run<T, T, DivOp>;
     case BinaryOp::kPow:
       return binary_run<T, T, PowOp>;
+    case BinaryOp::kMod:
+      return binary_run<T, T, ModOp>;
     case BinaryOp::kMax:
       return binary_run<T, T, MaxOp>;
     case BinaryOp::kMin:
       return binary_run<T, T, MinOp>;
     case BinaryOp::kEqual:
       return binary_run<T, uint8_t, EqualOp>;
+    case BinaryOp::kNotEqual:
+      return binary_run<T, uint8_t, NotEqualOp>;
     case BinaryOp::kGreater:
       return binary_run<T, uint8_t, GreaterOp>;
+    case BinaryOp::kGreaterEqual:
+      return binary_run<T, uint8_t, GreaterEqualOp>;
+    case BinaryOp::kLogicalAnd:
+    case BinaryOp::kLogicalOr:
+    case BinaryOp::kLogicalXor:
+      return nullptr;  // bool only
   }
   return nullptr;
 }
@@ -178,6 +244,31 @@ BinaryRunFn arithmetic_run(BinaryOp op) {
 struct BoolEqualOp {
   static bool apply(uint8_t a, uint8_t b) { return (a != 0) == (b != 0); }
 };
+struct BoolNotEqualOp {
+  static bool apply(uint8_t a, uint8_t b) { return (a != 0) != (b != 0); }
+};
+struct LogicalAndOp {
+  static bool apply(uint8_t a, uint8_t b) { return a != 0 && b != 0; }
+};
+struct LogicalOrOp {
+  static bool apply(uint8_t a, uint8_t b) { return a != 0 || b != 0; }
+};
+
+BinaryRunFn bool_run(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::kEqual:
+      return binary_run<uint8_t, uint8_t, BoolEqualOp>;
+    case BinaryOp::kNotEqual:
+    case BinaryOp::kLogicalXor:
+      return binary_run<uint8_t, uint8_t, BoolNotEqualOp>;
+    case BinaryOp::kLogicalAnd:
+      return binary_run<uint8_t, uint8_t, LogicalAndOp>;
+    case BinaryOp::kLogicalOr:
+      return binary_run<uint8_t, uint8_t, LogicalOrOp>;
+    default:
+      return nullptr;
+  }
+}
 
 // The run function computing `op` for `dtype` (halves: the float32 one), or null.
 BinaryRunFn select_binary_run(BinaryOp op, int32_t dtype) {
@@ -188,18 +279,35 @@ BinaryRunFn select_binary_run(BinaryOp op, int32_t dtype) {
       return arithmetic_run<float>(op);
     case KILN_DTYPE_FLOAT64:
       return arithmetic_run<double>(op);
+    case KILN_DTYPE_INT8:
+      return arithmetic_run<int8_t>(op);
+    case KILN_DTYPE_INT16:
+      return arithmetic_run<int16_t>(op);
     case KILN_DTYPE_INT32:
       return arithmetic_run<int32_t>(op);
     case KILN_DTYPE_INT64:
       return arithmetic_run<int64_t>(op);
+    case KILN_DTYPE_UINT8:
+      return arithmetic_run<uint8_t>(op);
+    case KILN_DTYPE_UINT16:
+      return arithmetic_run<uint16_t>(op);
+    case KILN_DTYPE_UINT32:
+      return arithmetic_run<uint32_t>(op);
+    case KILN_DTYPE_UINT64:
+      return arithmetic_run<uint64_t>(op);
     case KILN_DTYPE_BOOL:
-      return op == BinaryOp::kEqual ? binary_run<uint8_t, uint8_t, BoolEqualOp> : nullptr;
+      return bool_run(op);
     default:
       return nullptr;
   }
 }
 
-bool is_comparison(BinaryOp op) { return op == BinaryOp::kEqual || op == BinaryOp::kGreater; }
+// Ops with a bool result.
+bool is_comparison(BinaryOp op) {
+  return op == BinaryOp::kEqual || op == BinaryOp::kNotEqual || op == BinaryOp::kGreater ||
+         op == BinaryOp::kGreaterEqual || op == BinaryOp::kLogicalAnd ||
+         op == BinaryOp::kLogicalOr || op == BinaryOp::kLogicalXor;
+}
 
 // A run over half operands: converted to float in blocks, computed by the float32 run.
 template <class H>
@@ -265,7 +373,7 @@ kiln_status* binary_kernel(Kernel& k, const void* user_data) {
   const size_t in_size = a.element_size();
   const size_t out_size = out.element_size();
   const int32_t dtype = a.dtype;
-  const int64_t grain = op == BinaryOp::kPow ? kMathGrain : kCheapGrain;
+  const int64_t grain = op == BinaryOp::kPow || op == BinaryOp::kMod ? kMathGrain : kCheapGrain;
   const char* pa0 = static_cast<const char*>(a.data);
   const char* pb0 = static_cast<const char*>(b.data);
   char* po0 = static_cast<char*>(out.data);
@@ -353,6 +461,7 @@ void unary_f64(UnaryOp op, const double* x, double* y, int64_t n) {
   }
 }
 
+// Unsigned types: abs and relu are the identity, negate wraps.
 template <class T>
 void unary_int(UnaryOp op, const T* x, T* y, int64_t n) {
   switch (op) {
@@ -360,16 +469,32 @@ void unary_int(UnaryOp op, const T* x, T* y, int64_t n) {
       for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(Unsigned<T>(0) - Unsigned<T>(x[i]));
       return;
     case UnaryOp::kAbs:
-      for (int64_t i = 0; i < n; ++i) {
-        y[i] = x[i] < 0 ? static_cast<T>(Unsigned<T>(0) - Unsigned<T>(x[i])) : x[i];
+      if constexpr (std::is_signed_v<T>) {
+        for (int64_t i = 0; i < n; ++i) {
+          y[i] = x[i] < 0 ? static_cast<T>(Unsigned<T>(0) - Unsigned<T>(x[i])) : x[i];
+        }
+      } else {
+        for (int64_t i = 0; i < n; ++i) y[i] = x[i];
       }
       return;
     case UnaryOp::kRelu:
-      for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0 ? T(0) : x[i];
+      if constexpr (std::is_signed_v<T>) {
+        for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0 ? T(0) : x[i];
+      } else {
+        for (int64_t i = 0; i < n; ++i) y[i] = x[i];
+      }
       return;
     default:
       return;
   }
+}
+
+template <class T>
+void unary_int_all(UnaryOp op, const Tensor& x, Tensor& y, int threads) {
+  const T* in = x.as<T>();
+  T* out = y.as<T>();
+  parallel_for(x.num_elements, kCheapGrain, threads,
+               [&](int64_t b, int64_t e) { unary_int(op, in + b, out + b, e - b); });
 }
 
 template <class H>
@@ -398,11 +523,7 @@ kiln_status* unary_kernel(Kernel& k, const void* user_data) {
   Tensor x, y;
   KILN_CPU_TRY(k.input(0, &x));
   KILN_CPU_TRY(k.output(0, &y));
-  if (x.dtype != y.dtype || x.num_elements != y.num_elements) {
-    return k.error(KILN_STATUS_INVALID_ARGUMENT, "output %s %s does not match input %s %s",
-                   dtype_name(y.dtype), shape_string(y).c_str(), dtype_name(x.dtype),
-                   shape_string(x).c_str());
-  }
+  KILN_CPU_TRY(k.check_output_like_input(x, y));
   const int64_t n = x.num_elements;
   const int64_t grain = is_cheap(op) ? kCheapGrain : kMathGrain;
   const int threads = k.num_threads();
@@ -435,22 +556,180 @@ kiln_status* unary_kernel(Kernel& k, const void* user_data) {
                    [&](int64_t b, int64_t e) { unary_f64(op, in + b, out + b, e - b); });
       return nullptr;
     }
-    case KILN_DTYPE_INT32:
-    case KILN_DTYPE_INT64: {
-      if (!is_integer_friendly(op)) break;
-      if (x.dtype == KILN_DTYPE_INT32) {
-        const int32_t* in = x.as<int32_t>();
-        int32_t* out = y.as<int32_t>();
-        parallel_for(n, kCheapGrain, threads,
-                     [&](int64_t b, int64_t e) { unary_int(op, in + b, out + b, e - b); });
-      } else {
-        const int64_t* in = x.as<int64_t>();
-        int64_t* out = y.as<int64_t>();
-        parallel_for(n, kCheapGrain, threads,
-                     [&](int64_t b, int64_t e) { unary_int(op, in + b, out + b, e - b); });
-      }
+    default:
+      break;
+  }
+  if (is_integer_friendly(op) &&
+      visit_integer(x.dtype, [&](auto t) { unary_int_all<decltype(t)>(op, x, y, threads); })) {
+    return nullptr;
+  }
+  return k.error(KILN_STATUS_UNIMPLEMENTED, "no CPU kernel for dtype %s", dtype_name(x.dtype));
+}
+
+// ---- Further unary math (libm, scalar loops) ---------------------------------------------------
+
+// Ops outside the vectorized table: computed with libm in float (float32 and the halves) or
+// double. floor/round/trunc are the identity on integers; round halves to even, as numpy.
+enum class MathOp { kAtanh, kCos, kSin, kErf, kFloor, kRound, kTrunc, kLog1p };
+
+template <class T>
+T math_scalar(MathOp op, T v) {
+  switch (op) {
+    case MathOp::kAtanh:
+      return std::atanh(v);
+    case MathOp::kCos:
+      return std::cos(v);
+    case MathOp::kSin:
+      return std::sin(v);
+    case MathOp::kErf:
+      return std::erf(v);
+    case MathOp::kFloor:
+      return std::floor(v);
+    case MathOp::kRound:
+      return std::nearbyint(v);  // the default rounding mode: to nearest, ties to even
+    case MathOp::kTrunc:
+      return std::trunc(v);
+    case MathOp::kLog1p:
+      return std::log1p(v);
+  }
+  return v;
+}
+
+template <class T>
+void math_loop(MathOp op, const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = math_scalar(op, x[i]);
+}
+
+template <class H>
+void math_half(MathOp op, const H* x, H* y, int64_t n) {
+  float buffer[kConvertBlock];
+  for (int64_t i = 0; i < n; i += kConvertBlock) {
+    const int64_t m = std::min(kConvertBlock, n - i);
+    to_float(x + i, buffer, m);
+    math_loop(op, buffer, buffer, m);
+    from_float(buffer, y + i, m);
+  }
+}
+
+bool is_rounding(MathOp op) {
+  return op == MathOp::kFloor || op == MathOp::kRound || op == MathOp::kTrunc;
+}
+
+kiln_status* run_math(Kernel& k, MathOp op, const Tensor& x, Tensor& y) {
+  const int64_t n = x.num_elements;
+  const int threads = k.num_threads();
+  switch (x.dtype) {
+    case KILN_DTYPE_FLOAT32: {
+      const float* in = x.as<float>();
+      float* out = y.as<float>();
+      parallel_for(n, kMathGrain, threads,
+                   [&](int64_t b, int64_t e) { math_loop(op, in + b, out + b, e - b); });
       return nullptr;
     }
+    case KILN_DTYPE_FLOAT64: {
+      const double* in = x.as<double>();
+      double* out = y.as<double>();
+      parallel_for(n, kMathGrain, threads,
+                   [&](int64_t b, int64_t e) { math_loop(op, in + b, out + b, e - b); });
+      return nullptr;
+    }
+    case KILN_DTYPE_FLOAT16: {
+      const f16* in = x.as<f16>();
+      f16* out = y.as<f16>();
+      parallel_for(n, kMathGrain, threads,
+                   [&](int64_t b, int64_t e) { math_half(op, in + b, out + b, e - b); });
+      return nullptr;
+    }
+    case KILN_DTYPE_BFLOAT16: {
+      const bf16* in = x.as<bf16>();
+      bf16* out = y.as<bf16>();
+      parallel_for(n, kMathGrain, threads,
+                   [&](int64_t b, int64_t e) { math_half(op, in + b, out + b, e - b); });
+      return nullptr;
+    }
+    default:
+      break;
+  }
+  const bool integral = x.dtype >= KILN_DTYPE_UINT8 && x.dtype <= KILN_DTYPE_INT64;
+  if (is_rounding(op) && integral) {
+    const char* src = static_cast<const char*>(x.data);
+    char* dst = static_cast<char*>(y.data);
+    if (src != dst) std::memcpy(dst, src, x.byte_size());
+    return nullptr;
+  }
+  return k.error(KILN_STATUS_UNIMPLEMENTED, "no CPU kernel for dtype %s", dtype_name(x.dtype));
+}
+
+kiln_status* math_kernel(Kernel& k, const void* user_data) {
+  const MathOp op = *static_cast<const MathOp*>(user_data);
+  Tensor x, y;
+  KILN_CPU_TRY(k.input(0, &x));
+  KILN_CPU_TRY(k.output(0, &y));
+  KILN_CPU_TRY(k.check_output_like_input(x, y));
+  return run_math(k, op, x, y);
+}
+
+// ---- Predicates and logical_not: bool results -------------------------------------------------
+
+enum class PredicateOp { kIsInf, kIsNan, kLogicalNot };
+
+template <class T>
+void predicate_loop(PredicateOp op, const T* x, uint8_t* y, int64_t n) {
+  if constexpr (is_half_type<T>::value) {
+    float buffer[kConvertBlock];
+    for (int64_t i = 0; i < n; i += kConvertBlock) {
+      const int64_t m = std::min(kConvertBlock, n - i);
+      to_float(x + i, buffer, m);
+      predicate_loop(op, buffer, y + i, m);
+    }
+  } else if (op == PredicateOp::kIsInf) {
+    for (int64_t i = 0; i < n; ++i) y[i] = std::isinf(x[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = std::isnan(x[i]);
+  }
+}
+
+kiln_status* predicate_kernel(Kernel& k, const void* user_data) {
+  const PredicateOp op = *static_cast<const PredicateOp*>(user_data);
+  Tensor x, y;
+  KILN_CPU_TRY(k.input(0, &x));
+  KILN_CPU_TRY(k.output(0, &y));
+  if (y.dtype != KILN_DTYPE_BOOL || x.num_elements != y.num_elements) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT, "output %s %s does not match bool %s",
+                   dtype_name(y.dtype), shape_string(y).c_str(), shape_string(x).c_str());
+  }
+  const int64_t n = x.num_elements;
+  uint8_t* out = y.as<uint8_t>();
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = x.as<T>();
+    parallel_for(n, kCheapGrain, k.num_threads(),
+                 [&](int64_t b, int64_t e) { predicate_loop(op, in + b, out + b, e - b); });
+  };
+  if (op == PredicateOp::kLogicalNot) {
+    if (x.dtype != KILN_DTYPE_BOOL) {
+      return k.error(KILN_STATUS_INVALID_ARGUMENT, "input has dtype %s; logical_not needs bool",
+                     dtype_name(x.dtype));
+    }
+    const uint8_t* in = x.as<uint8_t>();
+    parallel_for(n, kCheapGrain, k.num_threads(), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) out[i] = in[i] == 0;
+    });
+    return nullptr;
+  }
+  switch (x.dtype) {
+    case KILN_DTYPE_FLOAT32:
+      run(float{});
+      return nullptr;
+    case KILN_DTYPE_FLOAT64:
+      run(double{});
+      return nullptr;
+    case KILN_DTYPE_FLOAT16:
+      run(f16{});
+      return nullptr;
+    case KILN_DTYPE_BFLOAT16:
+      run(bf16{});
+      return nullptr;
     default:
       break;
   }
@@ -532,9 +811,20 @@ struct BinaryEntry {
   BinaryOp kind;
 };
 constexpr BinaryEntry kBinaryOps[] = {
-    {"add", BinaryOp::kAdd}, {"sub", BinaryOp::kSub},     {"mul", BinaryOp::kMul},
-    {"div", BinaryOp::kDiv}, {"pow", BinaryOp::kPow},     {"max", BinaryOp::kMax},
-    {"min", BinaryOp::kMin}, {"equal", BinaryOp::kEqual}, {"greater", BinaryOp::kGreater},
+    {"add", BinaryOp::kAdd},         {"sub", BinaryOp::kSub},
+    {"mul", BinaryOp::kMul},         {"div", BinaryOp::kDiv},
+    {"pow", BinaryOp::kPow},         {"mod", BinaryOp::kMod},
+    {"max", BinaryOp::kMax},         {"min", BinaryOp::kMin},
+    {"greater", BinaryOp::kGreater}, {"greater_equal", BinaryOp::kGreaterEqual},
+};
+constexpr BinaryEntry kEqualityOps[] = {
+    {"equal", BinaryOp::kEqual},
+    {"not_equal", BinaryOp::kNotEqual},
+};
+constexpr BinaryEntry kLogicalOps[] = {
+    {"logical_and", BinaryOp::kLogicalAnd},
+    {"logical_or", BinaryOp::kLogicalOr},
+    {"logical_xor", BinaryOp::kLogicalXor},
 };
 
 struct UnaryEntry {
@@ -548,30 +838,49 @@ constexpr UnaryEntry kUnaryOps[] = {
     {"silu", UnaryOp::kSilu},     {"gelu", UnaryOp::kGelu},
 };
 
+struct MathEntry {
+  const char* op;
+  MathOp kind;
+};
+constexpr MathEntry kMathOps[] = {
+    {"atanh", MathOp::kAtanh}, {"cos", MathOp::kCos},     {"sin", MathOp::kSin},
+    {"erf", MathOp::kErf},     {"floor", MathOp::kFloor}, {"round", MathOp::kRound},
+    {"trunc", MathOp::kTrunc}, {"log1p", MathOp::kLog1p},
+};
+
+constexpr PredicateOp kIsInf = PredicateOp::kIsInf;
+constexpr PredicateOp kIsNan = PredicateOp::kIsNan;
+constexpr PredicateOp kLogicalNot = PredicateOp::kLogicalNot;
+
 }  // namespace
 
 kiln_status* register_elementwise_kernels(kiln_registrar* registrar) {
   for (const BinaryEntry& e : kBinaryOps) {
-    if (e.kind == BinaryOp::kEqual) {
-      KILN_CPU_TRY(
-          register_kernel(registrar, e.op,
-                          {KILN_DTYPE_FLOAT32, KILN_DTYPE_FLOAT16, KILN_DTYPE_BFLOAT16,
-                           KILN_DTYPE_FLOAT64, KILN_DTYPE_INT32, KILN_DTYPE_INT64, KILN_DTYPE_BOOL},
-                          0, kernel_entry<binary_kernel>, &e.kind));
-    } else {
-      KILN_CPU_TRY(register_kernel(registrar, e.op, kArithmeticTypes, 0,
-                                   kernel_entry<binary_kernel>, &e.kind));
-    }
+    KILN_CPU_TRY(
+        register_kernel(registrar, e.op, kNumericTypes, 0, kernel_entry<binary_kernel>, &e.kind));
+  }
+  for (const BinaryEntry& e : kEqualityOps) {
+    KILN_CPU_TRY(register_kernel(registrar, e.op, kNumericOrBoolTypes, 0,
+                                 kernel_entry<binary_kernel>, &e.kind));
+  }
+  for (const BinaryEntry& e : kLogicalOps) {
+    KILN_CPU_TRY(register_kernel(registrar, e.op, {KILN_DTYPE_BOOL}, 0, kernel_entry<binary_kernel>,
+                                 &e.kind));
   }
   for (const UnaryEntry& e : kUnaryOps) {
-    if (is_integer_friendly(e.kind)) {
-      KILN_CPU_TRY(register_kernel(registrar, e.op, kArithmeticTypes, 0, kernel_entry<unary_kernel>,
-                                   &e.kind));
-    } else {
-      KILN_CPU_TRY(
-          register_kernel(registrar, e.op, kFloatTypes, 0, kernel_entry<unary_kernel>, &e.kind));
-    }
+    const auto& dtypes = is_integer_friendly(e.kind) ? kNumericTypes : kFloatTypes;
+    KILN_CPU_TRY(register_kernel(registrar, e.op, dtypes, 0, kernel_entry<unary_kernel>, &e.kind));
   }
+  for (const MathEntry& e : kMathOps) {
+    const auto& dtypes = is_rounding(e.kind) ? kNumericTypes : kFloatTypes;
+    KILN_CPU_TRY(register_kernel(registrar, e.op, dtypes, 0, kernel_entry<math_kernel>, &e.kind));
+  }
+  KILN_CPU_TRY(register_kernel(registrar, "is_inf", kFloatTypes, 0, kernel_entry<predicate_kernel>,
+                               &kIsInf));
+  KILN_CPU_TRY(register_kernel(registrar, "is_nan", kFloatTypes, 0, kernel_entry<predicate_kernel>,
+                               &kIsNan));
+  KILN_CPU_TRY(register_kernel(registrar, "logical_not", {KILN_DTYPE_BOOL}, 0,
+                               kernel_entry<predicate_kernel>, &kLogicalNot));
   // Selected by x's dtype (input 1), not by the bool condition; any dtype (moves elements only).
   return register_kernel(registrar, "where", {}, 1, kernel_entry<where_kernel>, nullptr);
 }

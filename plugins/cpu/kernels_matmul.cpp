@@ -1,8 +1,11 @@
 // kernels_matmul.cpp: matmul with MAX semantics (1-D operands promoted, batch dims broadcast).
 // float32 runs on oneDNN; bfloat16/float16 run natively on oneDNN where this CPU has a kernel
 // for them, else through float32 copies; float64, int32 and int64 use the blocked loops below.
+// kiln.fused_matmul (the epilogue fusion pass's op) is float32 matmul with the bias add and the
+// activation as oneDNN post-ops, applied while each output tile is still in registers.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <dnnl.hpp>
@@ -120,22 +123,28 @@ dnnl::engine& dnnl_engine() {
   return *engine;
 }
 
+// The epilogue of a fused matmul: a bias of shape [N] and an elementwise activation.
+enum class Activation : int { kNone, kRelu, kGelu, kGeluTanh, kSigmoid, kTanh, kSilu };
+
 // One cached primitive: [B?, M, K] x [B?, K, N] -> [B?, M, N]; batch 0 means plain 2-D, and
 // src_broadcast means the lhs batch is 1 (shared by every rhs matrix).
 struct PrimitiveKey {
   dnnl::memory::data_type dt;
   int64_t m, n, k, batch;
   bool src_broadcast;
+  bool bias = false;
+  Activation activation = Activation::kNone;
   bool operator==(const PrimitiveKey& o) const {
     return dt == o.dt && m == o.m && n == o.n && k == o.k && batch == o.batch &&
-           src_broadcast == o.src_broadcast;
+           src_broadcast == o.src_broadcast && bias == o.bias && activation == o.activation;
   }
 };
 
 struct PrimitiveKeyHash {
   size_t operator()(const PrimitiveKey& key) const {
     uint64_t h = static_cast<uint64_t>(key.dt) * 0x9E3779B97F4A7C15ull;
-    for (int64_t v : {key.m, key.n, key.k, key.batch, int64_t{key.src_broadcast}}) {
+    for (int64_t v : {key.m, key.n, key.k, key.batch, int64_t{key.src_broadcast}, int64_t{key.bias},
+                      static_cast<int64_t>(key.activation)}) {
       h ^= static_cast<uint64_t>(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
     }
     return static_cast<size_t>(h);
@@ -144,8 +153,37 @@ struct PrimitiveKeyHash {
 
 struct PrimitiveEntry {
   dnnl::matmul primitive;
-  dnnl::memory::desc src, weights, dst, scratchpad;
+  dnnl::memory::desc src, weights, bias, dst, scratchpad;
 };
+
+// The oneDNN post-op for an activation; false for kNone.
+bool eltwise_of(Activation a, dnnl::algorithm* alg, float* alpha) {
+  *alpha = 0.f;
+  switch (a) {
+    case Activation::kNone:
+      return false;
+    case Activation::kRelu:
+      *alg = dnnl::algorithm::eltwise_relu;
+      return true;
+    case Activation::kGelu:
+      *alg = dnnl::algorithm::eltwise_gelu_erf;
+      return true;
+    case Activation::kGeluTanh:
+      *alg = dnnl::algorithm::eltwise_gelu_tanh;
+      return true;
+    case Activation::kSigmoid:
+      *alg = dnnl::algorithm::eltwise_logistic;
+      return true;
+    case Activation::kTanh:
+      *alg = dnnl::algorithm::eltwise_tanh;
+      return true;
+    case Activation::kSilu:  // x * sigmoid(alpha * x) with alpha 1
+      *alg = dnnl::algorithm::eltwise_swish;
+      *alpha = 1.f;
+      return true;
+  }
+  return false;
+}
 
 // LRU cache of matmul primitives. Creation happens outside the lock (it can take milliseconds);
 // two threads racing on one key both create, the first insert wins.
@@ -185,26 +223,37 @@ class PrimitiveCache {
   static std::shared_ptr<const PrimitiveEntry> create(const PrimitiveKey& key) {
     using dims = dnnl::memory::dims;
     using tag = dnnl::memory::format_tag;
-    dnnl::memory::desc src, wei, dst;
+    dnnl::memory::desc src, wei, bias, dst;
     if (key.batch == 0) {
       src = dnnl::memory::desc(dims{key.m, key.k}, key.dt, tag::ab);
       wei = dnnl::memory::desc(dims{key.k, key.n}, key.dt, tag::ab);
       dst = dnnl::memory::desc(dims{key.m, key.n}, key.dt, tag::ab);
+      if (key.bias) bias = dnnl::memory::desc(dims{1, key.n}, key.dt, tag::ab);
     } else {
       src = dnnl::memory::desc(dims{key.src_broadcast ? 1 : key.batch, key.m, key.k}, key.dt,
                                tag::abc);
       wei = dnnl::memory::desc(dims{key.batch, key.k, key.n}, key.dt, tag::abc);
       dst = dnnl::memory::desc(dims{key.batch, key.m, key.n}, key.dt, tag::abc);
+      if (key.bias) bias = dnnl::memory::desc(dims{1, 1, key.n}, key.dt, tag::abc);
     }
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    dnnl::matmul::desc desc(src, wei, dst);
+    dnnl::algorithm alg{};
+    float alpha = 0.f;
+    if (eltwise_of(key.activation, &alg, &alpha)) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, alg, alpha, 0.f);
+      attr.set_post_ops(ops);
+    }
+    dnnl::matmul::desc desc =
+        key.bias ? dnnl::matmul::desc(src, wei, bias, dst) : dnnl::matmul::desc(src, wei, dst);
     dnnl::matmul::primitive_desc pd(desc, attr, dnnl_engine(), /*allow_empty=*/true);
     if (!pd) return nullptr;
     auto entry = std::make_shared<PrimitiveEntry>();
     entry->primitive = dnnl::matmul(pd);
     entry->src = pd.src_desc();
     entry->weights = pd.weights_desc();
+    entry->bias = bias;
     entry->dst = pd.dst_desc();
     entry->scratchpad = pd.scratchpad_desc();
     return entry;
@@ -226,7 +275,7 @@ PrimitiveCache& primitive_cache() {
 
 // Runs one cached primitive. *unimplemented reports a key oneDNN cannot do here.
 kiln_status* run_primitive(const Kernel& k, const PrimitiveKey& key, const void* a, const void* b,
-                           void* c, bool* unimplemented) {
+                           void* c, bool* unimplemented, const void* bias = nullptr) {
   const auto entry = primitive_cache().get(key, unimplemented);
   if (!entry) return nullptr;
   dnnl::engine& engine = dnnl_engine();
@@ -243,32 +292,45 @@ kiln_status* run_primitive(const Kernel& k, const PrimitiveKey& key, const void*
   omp_set_num_threads(k.num_threads());
 #endif
   dnnl::stream stream(engine);
-  entry->primitive.execute(stream, {{DNNL_ARG_SRC, src},
-                                    {DNNL_ARG_WEIGHTS, wei},
-                                    {DNNL_ARG_DST, dst},
-                                    {DNNL_ARG_SCRATCHPAD, pad}});
+  std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, src},
+                                                {DNNL_ARG_WEIGHTS, wei},
+                                                {DNNL_ARG_DST, dst},
+                                                {DNNL_ARG_SCRATCHPAD, pad}};
+  if (key.bias) args[DNNL_ARG_BIAS] = dnnl::memory(entry->bias, engine, const_cast<void*>(bias));
+  entry->primitive.execute(stream, args);
   stream.wait();
   return nullptr;
 }
 
 // All batches of one dtype through oneDNN, using the fewest primitive calls the broadcast allows.
+// The epilogue (a bias of n elements, an activation) applies to every output row.
+struct Epilogue {
+  const void* bias = nullptr;
+  Activation activation = Activation::kNone;
+};
+
 kiln_status* dnnl_matmul(const Kernel& k, const MatmulShape& s, dnnl::memory::data_type dt,
-                         size_t esize, const void* a, const void* b, void* c, bool* unimplemented) {
+                         size_t esize, const void* a, const void* b, void* c, bool* unimplemented,
+                         const Epilogue& epilogue = Epilogue()) {
   *unimplemented = false;
+  const bool has_bias = epilogue.bias != nullptr;
+  const void* bias = epilogue.bias;
   if (s.rhs_batch_count == 1) {
     // One weight matrix: fold every lhs batch into M for a single large GEMM.
-    const PrimitiveKey key{dt, s.batch_count * s.m, s.n, s.k, 0, false};
-    return run_primitive(k, key, a, b, c, unimplemented);
+    const PrimitiveKey key{dt,       s.batch_count * s.m, s.n, s.k, 0, false,
+                           has_bias, epilogue.activation};
+    return run_primitive(k, key, a, b, c, unimplemented, bias);
   }
   bool same_batch = true;
   for (int d = 0; d < s.batch_rank; ++d) same_batch &= s.lhs_batch[d] == s.rhs_batch[d];
   if (same_batch || s.lhs_batch_count == 1) {
-    const PrimitiveKey key{dt, s.m, s.n, s.k, s.batch_count, !same_batch};
-    KILN_CPU_TRY(run_primitive(k, key, a, b, c, unimplemented));
+    const PrimitiveKey key{
+        dt, s.m, s.n, s.k, s.batch_count, !same_batch, has_bias, epilogue.activation};
+    KILN_CPU_TRY(run_primitive(k, key, a, b, c, unimplemented, bias));
     if (!*unimplemented) return nullptr;
   }
   // Mixed broadcasting: one 2-D GEMM per output batch (oneDNN parallelizes each).
-  const PrimitiveKey key{dt, s.m, s.n, s.k, 0, false};
+  const PrimitiveKey key{dt, s.m, s.n, s.k, 0, false, has_bias, epilogue.activation};
   const char* pa = static_cast<const char*>(a);
   const char* pb = static_cast<const char*>(b);
   char* pc = static_cast<char*>(c);
@@ -277,7 +339,8 @@ kiln_status* dnnl_matmul(const Kernel& k, const MatmulShape& s, dnnl::memory::da
     batch_offsets(s, bi, &li, &ri);
     KILN_CPU_TRY(run_primitive(k, key, pa + li * s.m * s.k * static_cast<int64_t>(esize),
                                pb + ri * s.k * s.n * static_cast<int64_t>(esize),
-                               pc + bi * s.m * s.n * static_cast<int64_t>(esize), unimplemented));
+                               pc + bi * s.m * s.n * static_cast<int64_t>(esize), unimplemented,
+                               bias));
     if (*unimplemented) return nullptr;
   }
   return nullptr;
@@ -459,11 +522,105 @@ kiln_status* matmul_kernel(Kernel& k, const void*) {
   }
 }
 
+kiln_status* fused_matmul_body(Kernel& k) {
+  Tensor lhs, rhs, bias, out;
+  KILN_CPU_TRY(k.input(0, &lhs));
+  KILN_CPU_TRY(k.input(1, &rhs));
+  KILN_CPU_TRY(k.output(0, &out));
+  const bool has_bias = k.num_inputs() == 3;
+  if (has_bias) KILN_CPU_TRY(k.input(2, &bias));
+  if (lhs.dtype != KILN_DTYPE_FLOAT32 || rhs.dtype != KILN_DTYPE_FLOAT32 ||
+      out.dtype != KILN_DTYPE_FLOAT32 || (has_bias && bias.dtype != KILN_DTYPE_FLOAT32)) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT, "needs float32 operands (lhs %s, rhs %s)",
+                   dtype_name(lhs.dtype), dtype_name(rhs.dtype));
+  }
+  std::string name;
+  KILN_CPU_TRY(k.attr_string("activation", "none", &name));
+  static const std::pair<const char*, Activation> kActivations[] = {
+      {"none", Activation::kNone},       {"relu", Activation::kRelu},
+      {"gelu", Activation::kGelu},       {"gelu_tanh", Activation::kGeluTanh},
+      {"sigmoid", Activation::kSigmoid}, {"tanh", Activation::kTanh},
+      {"silu", Activation::kSilu}};
+  Epilogue epilogue;
+  bool known = false;
+  for (const auto& [n, a] : kActivations) {
+    if (name == n) {
+      epilogue.activation = a;
+      known = true;
+    }
+  }
+  if (!known) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT, "unknown activation '%s'", name.c_str());
+  }
+  MatmulShape s;
+  KILN_CPU_TRY(resolve_shape(k, lhs, rhs, out, &s));
+  if (has_bias && (bias.rank != 1 || bias.shape[0] != s.n)) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT, "bias %s must have shape [%lld]",
+                   shape_string(bias).c_str(), static_cast<long long>(s.n));
+  }
+  if (out.num_elements == 0) return nullptr;
+  epilogue.bias = has_bias ? bias.data : nullptr;
+  bool unimplemented = false;
+  if (s.k > 0) {
+    KILN_CPU_TRY(dnnl_matmul(k, s, dnnl::memory::data_type::f32, 4, lhs.data, rhs.data, out.data,
+                             &unimplemented, epilogue));
+    if (unimplemented) {
+      return k.error(KILN_STATUS_UNIMPLEMENTED,
+                     "oneDNN has no float32 matmul with this epilogue on this CPU");
+    }
+    return nullptr;
+  }
+  // K == 0: the sums are empty, so each row is activation(bias) (oneDNN is not asked).
+  const float* b = has_bias ? bias.as<float>() : nullptr;
+  float* o = out.as<float>();
+  for (int64_t i = 0; i < out.num_elements; ++i) {
+    const float x = b ? b[i % s.n] : 0.f;
+    float y = x;
+    switch (epilogue.activation) {
+      case Activation::kNone:
+        break;
+      case Activation::kRelu:
+        y = x > 0.f ? x : 0.f;
+        break;
+      case Activation::kGelu:
+        y = 0.5f * x * (1.f + std::erf(x * 0.70710678f));
+        break;
+      case Activation::kGeluTanh:
+        y = 0.5f * x * (1.f + std::tanh(0.7978845608f * (x + 0.044715f * x * x * x)));
+        break;
+      case Activation::kSigmoid:
+        y = 1.f / (1.f + std::exp(-x));
+        break;
+      case Activation::kTanh:
+        y = std::tanh(x);
+        break;
+      case Activation::kSilu:
+        y = x / (1.f + std::exp(-x));
+        break;
+    }
+    o[i] = y;
+  }
+  return nullptr;
+}
+
+kiln_status* fused_matmul_kernel(Kernel& k, const void*) {
+  try {
+    return fused_matmul_body(k);
+  } catch (const dnnl::error& e) {
+    const int32_t code = e.status == dnnl_out_of_memory   ? KILN_STATUS_RESOURCE_EXHAUSTED
+                         : e.status == dnnl_unimplemented ? KILN_STATUS_UNIMPLEMENTED
+                                                          : KILN_STATUS_INTERNAL;
+    return k.error(code, "oneDNN: %s (status %d)", e.what(), static_cast<int>(e.status));
+  }
+}
+
 }  // namespace
 
 kiln_status* register_matmul_kernels(kiln_registrar* registrar) {
-  return register_kernel(registrar, "matmul", kArithmeticTypes, 0, kernel_entry<matmul_kernel>,
-                         nullptr);
+  KILN_CPU_TRY(register_kernel(registrar, "matmul", kArithmeticTypes, 0,
+                               kernel_entry<matmul_kernel>, nullptr));
+  return register_kernel(registrar, "kiln.fused_matmul", {KILN_DTYPE_FLOAT32}, 0,
+                         kernel_entry<fused_matmul_kernel>, nullptr);
 }
 
 }  // namespace kiln_cpu

@@ -1,5 +1,5 @@
-// kernels_norm.cpp: softmax along an axis (max subtracted first) and layer_norm over the last dim
-// (two passes, statistics in double). Halves compute in float32 rows.
+// kernels_norm.cpp: softmax and logsoftmax along an axis (max subtracted first) and layer_norm over
+// the last dim (two passes, statistics in double). Halves compute in float32 rows.
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -51,10 +51,23 @@ void softmax_row_f64(const double* x, double* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] /= sum;
 }
 
-// Softmax of rows (o, i) of a (outer, length, inner) tensor; rows with inner > 1 are gathered
-// into a contiguous buffer first.
+// y = x - max - log(sum(exp(x - max))) over a contiguous row (x may equal y); the sum of
+// exponentials is taken in double, so the log of it keeps every bit float rows need.
+template <class V>
+void logsoftmax_row(const V* x, V* y, int64_t n) {
+  V m = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) m = (x[i] > m || x[i] != x[i]) ? x[i] : m;
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i]) - m);
+  const double shift = static_cast<double>(m) + std::log(sum);
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<V>(static_cast<double>(x[i]) - shift);
+}
+
+// Softmax (or logsoftmax) of rows (o, i) of a (outer, length, inner) tensor; rows with inner > 1
+// are gathered into a contiguous buffer first.
 template <class T>
-void softmax_rows(const T* x, T* y, int64_t outer, int64_t length, int64_t inner, int threads) {
+void softmax_rows(const T* x, T* y, int64_t outer, int64_t length, int64_t inner, bool log,
+                  int threads) {
   const int64_t rows = outer * inner;
   const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(length, 1));
   parallel_for(rows, grain, threads, [&](int64_t b, int64_t e) {
@@ -69,7 +82,9 @@ void softmax_rows(const T* x, T* y, int64_t outer, int64_t length, int64_t inner
       T* dst = y + o * length * inner + i;
       if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
         if (direct) {
-          if constexpr (std::is_same_v<T, float>) {
+          if (log) {
+            logsoftmax_row(src, dst, length);
+          } else if constexpr (std::is_same_v<T, float>) {
             softmax_row_f32(src, dst, length);
           } else {
             softmax_row_f64(src, dst, length);
@@ -84,7 +99,9 @@ void softmax_rows(const T* x, T* y, int64_t outer, int64_t length, int64_t inner
           for (int64_t j = 0; j < length; ++j) buffer[j] = to_float(src[j * inner]);
         }
       }
-      if constexpr (std::is_same_v<Buffer, double>) {
+      if (log) {
+        logsoftmax_row(buffer.data(), buffer.data(), length);
+      } else if constexpr (std::is_same_v<Buffer, double>) {
         softmax_row_f64(buffer.data(), buffer.data(), length);
       } else {
         softmax_row_f32(buffer.data(), buffer.data(), length);
@@ -104,15 +121,13 @@ void softmax_rows(const T* x, T* y, int64_t outer, int64_t length, int64_t inner
   });
 }
 
-kiln_status* softmax_kernel(Kernel& k, const void*) {
+// user_data: null for softmax, non-null for logsoftmax.
+kiln_status* softmax_kernel(Kernel& k, const void* user_data) {
+  const bool log = user_data != nullptr;
   Tensor x, y;
   KILN_CPU_TRY(k.input(0, &x));
   KILN_CPU_TRY(k.output(0, &y));
-  if (x.dtype != y.dtype || x.num_elements != y.num_elements) {
-    return k.error(KILN_STATUS_INVALID_ARGUMENT, "output %s %s does not match input %s %s",
-                   dtype_name(y.dtype), shape_string(y).c_str(), dtype_name(x.dtype),
-                   shape_string(x).c_str());
-  }
+  KILN_CPU_TRY(k.check_output_like_input(x, y));
   if (x.num_elements == 0) return nullptr;
   int64_t axis_attr = -1;
   KILN_CPU_TRY(k.attr_int("axis", -1, &axis_attr));
@@ -127,16 +142,16 @@ kiln_status* softmax_kernel(Kernel& k, const void*) {
   const int threads = k.num_threads();
   switch (x.dtype) {
     case KILN_DTYPE_FLOAT32:
-      softmax_rows(x.as<float>(), y.as<float>(), outer, length, inner, threads);
+      softmax_rows(x.as<float>(), y.as<float>(), outer, length, inner, log, threads);
       return nullptr;
     case KILN_DTYPE_FLOAT64:
-      softmax_rows(x.as<double>(), y.as<double>(), outer, length, inner, threads);
+      softmax_rows(x.as<double>(), y.as<double>(), outer, length, inner, log, threads);
       return nullptr;
     case KILN_DTYPE_FLOAT16:
-      softmax_rows(x.as<f16>(), y.as<f16>(), outer, length, inner, threads);
+      softmax_rows(x.as<f16>(), y.as<f16>(), outer, length, inner, log, threads);
       return nullptr;
     case KILN_DTYPE_BFLOAT16:
-      softmax_rows(x.as<bf16>(), y.as<bf16>(), outer, length, inner, threads);
+      softmax_rows(x.as<bf16>(), y.as<bf16>(), outer, length, inner, log, threads);
       return nullptr;
     default:
       break;
@@ -281,6 +296,9 @@ kiln_status* layer_norm_kernel(Kernel& k, const void*) {
 kiln_status* register_normalization_kernels(kiln_registrar* registrar) {
   KILN_CPU_TRY(
       register_kernel(registrar, "softmax", kFloatTypes, 0, kernel_entry<softmax_kernel>, nullptr));
+  static const bool kLog = true;
+  KILN_CPU_TRY(register_kernel(registrar, "logsoftmax", kFloatTypes, 0,
+                               kernel_entry<softmax_kernel>, &kLog));
   return register_kernel(registrar, "layer_norm", kFloatTypes, 0, kernel_entry<layer_norm_kernel>,
                          nullptr);
 }

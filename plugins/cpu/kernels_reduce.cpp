@@ -1,8 +1,10 @@
-// kernels_reduce.cpp: sum, mean, max, min and argmax along one axis (kept with size 1).
+// kernels_reduce.cpp: sum, mean, max, min, argmax and argmin along one axis (kept with size 1),
+// and cumsum (a scan: same shape as the input).
 //
 // Accumulation: floats in double (float16/bfloat16 included), integers in 64-bit wrapping
 // arithmetic; an integer mean is that sum divided by the count, truncated toward zero. max/min
-// propagate NaN; argmax returns the first index of the maximum, a NaN counting as the maximum.
+// propagate NaN; argmax/argmin return the first index of the maximum/minimum, a NaN counting as
+// both (as numpy). cumsum accumulates the same way, in axis order, one running sum per column.
 //
 // Determinism: every output's summation order depends only on the shape — rows are reduced by
 // one thread in a fixed lane pattern, and a long single row is cut into fixed-size chunks whose
@@ -85,7 +87,9 @@ struct MeanReducer : SumReducer<T> {
   using V = typename Base::V;
   using State = typename Base::State;
   static void write(const State& s, int64_t count, T* out) {
-    if constexpr (std::is_integral_v<V>) {
+    if constexpr (std::is_integral_v<V> && std::is_unsigned_v<V>) {
+      *out = static_cast<T>(count > 0 ? s.sum / static_cast<uint64_t>(count) : 0);
+    } else if constexpr (std::is_integral_v<V>) {
       const int64_t sum = static_cast<int64_t>(s.sum);  // the wrapped 64-bit sum
       *out = static_cast<T>(count > 0 ? sum / count : 0);
     } else {
@@ -114,20 +118,24 @@ struct ExtremumReducer {
   static void write(const State& s, int64_t, T* out) { *out = store<T>(s.v); }
 };
 
-template <class T>
-struct ArgmaxReducer {
+template <class T, bool kMax>
+struct ArgReducer {
   using V = typename ComputeType<T>::type;
   struct State {
-    V v = std::is_integral_v<V> ? std::numeric_limits<V>::lowest()
-                                : -std::numeric_limits<V>::infinity();
+    V v = V(0);                                           // unused while index is none
     int64_t index = std::numeric_limits<int64_t>::max();  // none yet
   };
-  // Is (v, i) a better maximum than the state? NaN beats numbers; ties go to the lower index.
+  // Is (v, i) a better extremum than the state? NaN beats numbers; ties go to the lower index.
   static bool better(V v, int64_t i, const State& s) {
+    if (s.index == std::numeric_limits<int64_t>::max()) return true;
     const bool vn = v != v;
     const bool sn = s.v != s.v;
     if (vn || sn) return vn && (!sn || i < s.index);
-    return v > s.v || (v == s.v && i < s.index);
+    if constexpr (kMax) {
+      return v > s.v || (v == s.v && i < s.index);
+    } else {
+      return v < s.v || (v == s.v && i < s.index);
+    }
   }
   static void add(State& s, V v, int64_t i) {
     if (better(v, i, s)) {
@@ -177,7 +185,7 @@ typename R::State reduce_contiguous(const T* x, int64_t n, int64_t first_index) 
 
 template <class R, class T, class Out>
 void write_state(const typename R::State& s, int64_t count, Out* out) {
-  if constexpr (std::is_same_v<R, ArgmaxReducer<T>>) {
+  if constexpr (std::is_same_v<R, ArgReducer<T, true>> || std::is_same_v<R, ArgReducer<T, false>>) {
     *out = static_cast<Out>(s.index == std::numeric_limits<int64_t>::max() ? 0 : s.index);
   } else {
     R::write(s, count, out);
@@ -261,9 +269,16 @@ kiln_status* reduce_typed(const Kernel& k, ReduceOp op, const Layout& l, const T
       break;
     case ReduceOp::kArgmax:
       if (out.dtype == KILN_DTYPE_INT32) {
-        reduce_layout<ArgmaxReducer<T>>(l, in, out.as<int32_t>(), threads);
+        reduce_layout<ArgReducer<T, true>>(l, in, out.as<int32_t>(), threads);
       } else {
-        reduce_layout<ArgmaxReducer<T>>(l, in, out.as<int64_t>(), threads);
+        reduce_layout<ArgReducer<T, true>>(l, in, out.as<int64_t>(), threads);
+      }
+      break;
+    case ReduceOp::kArgmin:
+      if (out.dtype == KILN_DTYPE_INT32) {
+        reduce_layout<ArgReducer<T, false>>(l, in, out.as<int32_t>(), threads);
+      } else {
+        reduce_layout<ArgReducer<T, false>>(l, in, out.as<int64_t>(), threads);
       }
       break;
   }
@@ -282,14 +297,17 @@ const char* reduce_name(ReduceOp op) {
       return "min";
     case ReduceOp::kArgmax:
       return "argmax";
+    case ReduceOp::kArgmin:
+      return "argmin";
   }
   return "?";
 }
 
 // An empty reduced axis with a non-empty output: sum is 0, a float mean NaN, an integer mean 0;
-// max, min and argmax have no answer.
+// max, min, argmax and argmin have no answer.
 kiln_status* reduce_empty_axis(const Kernel& k, ReduceOp op, const Tensor& out) {
-  if (op == ReduceOp::kMax || op == ReduceOp::kMin || op == ReduceOp::kArgmax) {
+  if (op == ReduceOp::kMax || op == ReduceOp::kMin || op == ReduceOp::kArgmax ||
+      op == ReduceOp::kArgmin) {
     return k.error(KILN_STATUS_INVALID_ARGUMENT, "%s over an empty axis", reduce_name(op));
   }
   const bool float_mean = op == ReduceOp::kMean &&
@@ -326,6 +344,105 @@ kiln_status* reduction_kernel(Kernel& k, const void* user_data) {
 constexpr ReduceOp kSumOp = ReduceOp::kSum;
 constexpr ReduceOp kMeanOp = ReduceOp::kMean;
 constexpr ReduceOp kArgmaxOp = ReduceOp::kArgmax;
+constexpr ReduceOp kArgminOp = ReduceOp::kArgmin;
+
+// ---- cumsum -----------------------------------------------------------------------------------
+
+template <class T>
+void cumsum_layout(const Layout& l, const T* x, T* y, bool exclusive, bool reverse, int threads) {
+  using V = typename ComputeType<T>::type;
+  using Acc = std::conditional_t<std::is_integral_v<V>, uint64_t, double>;
+  const int64_t blocks = (l.inner + kColumnBlock - 1) / kColumnBlock;
+  const int64_t per_task = std::max<int64_t>(1, l.length * std::min(l.inner, kColumnBlock));
+  const int64_t grain = std::max<int64_t>(1, kGrainElements / per_task);
+  parallel_for(l.outer * blocks, grain, threads, [&](int64_t b, int64_t e) {
+    Acc acc[kColumnBlock];
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t o = t / blocks;
+      const int64_t i0 = (t % blocks) * kColumnBlock;
+      const int64_t m = std::min(kColumnBlock, l.inner - i0);
+      for (int64_t i = 0; i < m; ++i) acc[i] = 0;
+      const int64_t base = o * l.length * l.inner + i0;
+      for (int64_t step = 0; step < l.length; ++step) {
+        const int64_t r = reverse ? l.length - 1 - step : step;
+        const T* in = x + base + r * l.inner;
+        T* out = y + base + r * l.inner;
+        for (int64_t i = 0; i < m; ++i) {
+          const Acc before = acc[i];
+          acc[i] += static_cast<Acc>(load(in[i]));
+          const Acc value = exclusive ? before : acc[i];
+          if constexpr (std::is_integral_v<V>) {
+            out[i] = static_cast<T>(static_cast<std::make_unsigned_t<T>>(value));
+          } else {
+            out[i] = store<T>(value);
+          }
+        }
+      }
+    }
+  });
+}
+
+kiln_status* cumsum_kernel(Kernel& k, const void*) {
+  Tensor x, y;
+  KILN_CPU_TRY(k.input(0, &x));
+  KILN_CPU_TRY(k.output(0, &y));
+  KILN_CPU_TRY(k.check_output_like_input(x, y));
+  if (x.rank < 1) return k.error(KILN_STATUS_INVALID_ARGUMENT, "cannot scan a rank-0 tensor");
+  int64_t axis_attr = -1, exclusive = 0, reverse = 0;
+  KILN_CPU_TRY(k.attr_int("axis", -1, &axis_attr));
+  KILN_CPU_TRY(k.attr_int("exclusive", 0, &exclusive));
+  KILN_CPU_TRY(k.attr_int("reverse", 0, &reverse));
+  int axis = 0;
+  KILN_CPU_TRY(k.normalize_axis(axis_attr, x.rank, "attribute 'axis'", &axis));
+  if (x.num_elements == 0) return nullptr;
+  Layout l;
+  for (int d = 0; d < axis; ++d) l.outer *= x.shape[d];
+  l.length = x.shape[axis];
+  for (int d = axis + 1; d < x.rank; ++d) l.inner *= x.shape[d];
+  const bool ex = exclusive != 0, rev = reverse != 0;
+  const int threads = k.num_threads();
+  switch (x.dtype) {
+    case KILN_DTYPE_FLOAT32:
+      cumsum_layout(l, x.as<float>(), y.as<float>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_FLOAT64:
+      cumsum_layout(l, x.as<double>(), y.as<double>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_FLOAT16:
+      cumsum_layout(l, x.as<f16>(), y.as<f16>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_BFLOAT16:
+      cumsum_layout(l, x.as<bf16>(), y.as<bf16>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_INT8:
+      cumsum_layout(l, x.as<int8_t>(), y.as<int8_t>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_INT16:
+      cumsum_layout(l, x.as<int16_t>(), y.as<int16_t>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_INT32:
+      cumsum_layout(l, x.as<int32_t>(), y.as<int32_t>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_INT64:
+      cumsum_layout(l, x.as<int64_t>(), y.as<int64_t>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_UINT8:
+      cumsum_layout(l, x.as<uint8_t>(), y.as<uint8_t>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_UINT16:
+      cumsum_layout(l, x.as<uint16_t>(), y.as<uint16_t>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_UINT32:
+      cumsum_layout(l, x.as<uint32_t>(), y.as<uint32_t>(), ex, rev, threads);
+      return nullptr;
+    case KILN_DTYPE_UINT64:
+      cumsum_layout(l, x.as<uint64_t>(), y.as<uint64_t>(), ex, rev, threads);
+      return nullptr;
+    default:
+      break;
+  }
+  return k.error(KILN_STATUS_UNIMPLEMENTED, "no CPU kernel for dtype %s", dtype_name(x.dtype));
+}
 
 }  // namespace
 
@@ -348,10 +465,10 @@ kiln_status* run_reduction(Kernel& k, ReduceOp op) {
                    "on axis %d",
                    shape_string(out).c_str(), shape_string(x).c_str(), axis);
   }
-  if (op == ReduceOp::kArgmax) {
+  if (op == ReduceOp::kArgmax || op == ReduceOp::kArgmin) {
     if (out.dtype != KILN_DTYPE_INT64 && out.dtype != KILN_DTYPE_INT32) {
-      return k.error(KILN_STATUS_INVALID_ARGUMENT, "output dtype %s; argmax writes int64",
-                     dtype_name(out.dtype));
+      return k.error(KILN_STATUS_INVALID_ARGUMENT, "output dtype %s; %s writes int64",
+                     dtype_name(out.dtype), reduce_name(op));
     }
   } else if (out.dtype != x.dtype) {
     return k.error(KILN_STATUS_INVALID_ARGUMENT, "output dtype %s differs from input %s",
@@ -372,10 +489,22 @@ kiln_status* run_reduction(Kernel& k, ReduceOp op) {
       return reduce_typed<f16>(k, op, l, x, out);
     case KILN_DTYPE_BFLOAT16:
       return reduce_typed<bf16>(k, op, l, x, out);
+    case KILN_DTYPE_INT8:
+      return reduce_typed<int8_t>(k, op, l, x, out);
+    case KILN_DTYPE_INT16:
+      return reduce_typed<int16_t>(k, op, l, x, out);
     case KILN_DTYPE_INT32:
       return reduce_typed<int32_t>(k, op, l, x, out);
     case KILN_DTYPE_INT64:
       return reduce_typed<int64_t>(k, op, l, x, out);
+    case KILN_DTYPE_UINT8:
+      return reduce_typed<uint8_t>(k, op, l, x, out);
+    case KILN_DTYPE_UINT16:
+      return reduce_typed<uint16_t>(k, op, l, x, out);
+    case KILN_DTYPE_UINT32:
+      return reduce_typed<uint32_t>(k, op, l, x, out);
+    case KILN_DTYPE_UINT64:
+      return reduce_typed<uint64_t>(k, op, l, x, out);
     default:
       break;
   }
@@ -384,12 +513,16 @@ kiln_status* run_reduction(Kernel& k, ReduceOp op) {
 
 kiln_status* register_reduction_kernels(kiln_registrar* registrar) {
   // max and min are registered by the elementwise family (one op name, two arities).
-  KILN_CPU_TRY(register_kernel(registrar, "sum", kArithmeticTypes, 0,
-                               kernel_entry<reduction_kernel>, &kSumOp));
-  KILN_CPU_TRY(register_kernel(registrar, "mean", kArithmeticTypes, 0,
-                               kernel_entry<reduction_kernel>, &kMeanOp));
-  return register_kernel(registrar, "argmax", kArithmeticTypes, 0, kernel_entry<reduction_kernel>,
-                         &kArgmaxOp);
+  KILN_CPU_TRY(
+      register_kernel(registrar, "sum", kNumericTypes, 0, kernel_entry<reduction_kernel>, &kSumOp));
+  KILN_CPU_TRY(register_kernel(registrar, "mean", kNumericTypes, 0, kernel_entry<reduction_kernel>,
+                               &kMeanOp));
+  KILN_CPU_TRY(register_kernel(registrar, "argmax", kNumericTypes, 0,
+                               kernel_entry<reduction_kernel>, &kArgmaxOp));
+  KILN_CPU_TRY(register_kernel(registrar, "argmin", kNumericTypes, 0,
+                               kernel_entry<reduction_kernel>, &kArgminOp));
+  return register_kernel(registrar, "cumsum", kNumericTypes, 0, kernel_entry<cumsum_kernel>,
+                         nullptr);
 }
 
 }  // namespace kiln_cpu

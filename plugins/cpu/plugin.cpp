@@ -47,8 +47,14 @@ kiln_status* initialize(const kiln_host_api* host, kiln_registrar* registrar) {
     KILN_CPU_TRY(register_cast_kernels(registrar));
     KILN_CPU_TRY(register_matmul_kernels(registrar));
     KILN_CPU_TRY(register_layout_kernels(registrar));
+    KILN_CPU_TRY(register_index_kernels(registrar));
     KILN_CPU_TRY(register_reduction_kernels(registrar));
     KILN_CPU_TRY(register_normalization_kernels(registrar));
+    KILN_CPU_TRY(register_sort_kernels(registrar));
+    KILN_CPU_TRY(register_conv_kernels(registrar));
+    KILN_CPU_TRY(register_signal_kernels(registrar));
+    KILN_CPU_TRY(register_quant_kernels(registrar));
+    KILN_CPU_TRY(register_misc_kernels(registrar));
   } catch (...) {
     return host->status_create(KILN_STATUS_INTERNAL, "cpu plugin: initialization failed");
   }

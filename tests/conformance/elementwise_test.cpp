@@ -1,5 +1,6 @@
-// elementwise_test.cpp: binary arithmetic and comparisons with numpy broadcasting, unary math,
-// gelu, where and cast, against float64 references computed here.
+// elementwise_test.cpp: binary arithmetic, comparisons and logic with numpy broadcasting, mod,
+// unary math and predicates, gelu, where and cast (float8 included), against float64 references
+// computed here.
 #include <array>
 #include <cmath>
 #include <limits>
@@ -488,6 +489,148 @@ std::vector<CastCase> cast_cases() {
 INSTANTIATE_TEST_SUITE_P(Pairs, CastTest, ::testing::ValuesIn(cast_cases()), [](const auto& info) {
   return std::string(dtype_str(info.param.from)) + "_to_" + dtype_str(info.param.to);
 });
+
+// ---- mod, logic, predicates, rounding ---------------------------------------------------------
+
+TEST(ModSemantics, SignOfDivisorAndZeroDivisor) {
+  const HostTensor a = from_values(kI32, {6}, {7, -7, 7, -7, 5, -2147483648.0});
+  const HostTensor b = from_values(kI32, {6}, {3, 3, -3, -3, 0, -1});
+  KILN_RUN_OK(r, "mod", {a, b});
+  const std::array<int64_t, 6> want = {1, 2, -2, -1, 0, 0};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(r.outputs[0].get_int(i), want[i]) << i;
+  const HostTensor fa = from_values(kF64, {4}, {7.5, -7.5, 7.5, 1.0});
+  const HostTensor fb = from_values(kF64, {4}, {2.0, 2.0, -2.0, 0.0});
+  KILN_RUN_OK(f, "mod", {fa, fb});
+  EXPECT_EQ(f.outputs[0].get(0), 1.5);
+  EXPECT_EQ(f.outputs[0].get(1), 0.5);
+  EXPECT_EQ(f.outputs[0].get(2), -0.5);
+  EXPECT_TRUE(std::isnan(f.outputs[0].get(3)));
+}
+
+TEST(LogicalOps, TruthTablesWithBroadcasting) {
+  const HostTensor a = from_values(kBool, {2, 1}, {0, 1});
+  const HostTensor b = from_values(kBool, {2}, {0, 1});
+  const std::vector<std::pair<const char*, std::array<int, 4>>> cases = {
+      {"logical_and", {0, 0, 0, 1}},
+      {"logical_or", {0, 1, 1, 1}},
+      {"logical_xor", {0, 1, 1, 0}},
+      {"not_equal", {0, 1, 1, 0}},
+  };
+  for (const auto& [op, want] : cases) {
+    KILN_RUN_OK(r, op, {a, b});
+    ASSERT_EQ(r.outputs[0].dtype, kBool);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(r.outputs[0].get_int(i), want[i]) << op << " " << i;
+  }
+  KILN_RUN_OK(n, "logical_not", {b});
+  EXPECT_EQ(n.outputs[0].get_int(0), 1);
+  EXPECT_EQ(n.outputs[0].get_int(1), 0);
+  const OpResult bad = run_op("logical_and", {from_values(kF32, {2}, {0, 1}), b});
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message.find("needs bool operands"), std::string::npos) << bad.message;
+}
+
+class PredicateTest : public ::testing::TestWithParam<int32_t> {};
+
+TEST_P(PredicateTest, IsInfIsNanRounding) {
+  const int32_t dt = GetParam();
+  const double inf = std::numeric_limits<double>::infinity();
+  const HostTensor x = from_values(dt, {7}, {inf, -inf, NAN, 2.5, -0.5, 1.5, -3.75});
+  KILN_RUN_OK(i, "is_inf", {x});
+  KILN_RUN_OK(n, "is_nan", {x});
+  for (int64_t k = 0; k < 7; ++k) {
+    EXPECT_EQ(i.outputs[0].get_int(k), std::isinf(x.get(k)) ? 1 : 0) << k;
+    EXPECT_EQ(n.outputs[0].get_int(k), std::isnan(x.get(k)) ? 1 : 0) << k;
+  }
+  KILN_RUN_OK(r, "round", {x});
+  KILN_RUN_OK(f, "floor", {x});
+  KILN_RUN_OK(t, "trunc", {x});
+  for (int64_t k = 3; k < 7; ++k) {
+    EXPECT_EQ(r.outputs[0].get(k), std::nearbyint(x.get(k))) << k;  // ties to even
+    EXPECT_EQ(f.outputs[0].get(k), std::floor(x.get(k))) << k;
+    EXPECT_EQ(t.outputs[0].get(k), std::trunc(x.get(k))) << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, PredicateTest, ::testing::ValuesIn(kFloats),
+                         [](const auto& info) { return std::string(dtype_str(info.param)); });
+
+class LibmUnaryTest : public ::testing::TestWithParam<int32_t> {};
+
+TEST_P(LibmUnaryTest, MatchesDoubleReference) {
+  const int32_t dt = GetParam();
+  std::mt19937 rng(3);
+  const HostTensor x = random_tensor(dt, {4, 33}, rng, -0.9, 0.9);
+  const std::vector<std::pair<const char*, double (*)(double)>> ops = {
+      {"atanh", [](double v) { return std::atanh(v); }},
+      {"cos", [](double v) { return std::cos(v); }},
+      {"sin", [](double v) { return std::sin(v); }},
+      {"erf", [](double v) { return std::erf(v); }},
+      {"log1p", [](double v) { return std::log1p(v); }},
+  };
+  for (const auto& [op, fn] : ops) {
+    KILN_RUN_OK(r, op, {x});
+    Reference ref{dt, x.shape, {}, {}};
+    for (int64_t i = 0; i < x.size(); ++i) ref.values.push_back(fn(x.get(i)));
+    Tolerance tol = default_tolerance(dt);
+    if (dt == kF32) tol = {2e-5, 2e-6};
+    EXPECT_TRUE(matches(r.outputs[0], ref, tol)) << op;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, LibmUnaryTest, ::testing::ValuesIn(kFloats),
+                         [](const auto& info) { return std::string(dtype_str(info.param)); });
+
+// ---- float8 casts -----------------------------------------------------------------------------
+
+// Decodes a float8 code from its fields, written independently of the plugin.
+double decode_f8(uint8_t code, bool e4m3) {
+  const int mbits = e4m3 ? 3 : 2;
+  const int bias = e4m3 ? 7 : 15;
+  const int e = (code & 0x7F) >> mbits;
+  const int m = code & ((1 << mbits) - 1);
+  const double sign = (code & 0x80) ? -1.0 : 1.0;
+  if (e4m3 && (code & 0x7F) == 0x7F) return NAN;
+  if (!e4m3 && e == 31) return m == 0 ? sign * std::numeric_limits<double>::infinity() : NAN;
+  if (e == 0) return sign * std::ldexp(m, 1 - bias - mbits);
+  return sign * std::ldexp((1 << mbits) + m, e - bias - mbits);
+}
+
+TEST(Float8Cast, EveryCodeRoundTripsThroughFloat32) {
+  for (const bool e4m3 : {true, false}) {
+    const int32_t f8 = e4m3 ? KILN_DTYPE_FLOAT8_E4M3FN : KILN_DTYPE_FLOAT8_E5M2;
+    HostTensor codes(f8, {256});
+    for (int i = 0; i < 256; ++i) codes.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(i);
+    KILN_RUN_OK(wide, "cast", {codes}, {Attr::Dtype("dtype", kF32)});
+    for (int i = 0; i < 256; ++i) {
+      const double want = decode_f8(static_cast<uint8_t>(i), e4m3);
+      const double got = wide.outputs[0].get(i);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(got)) << i;
+      } else {
+        EXPECT_EQ(got, want) << i;
+      }
+    }
+    KILN_RUN_OK(back, "cast", {wide.outputs[0]}, {Attr::Dtype("dtype", f8)});
+    for (int i = 0; i < 256; ++i) {
+      if (std::isnan(decode_f8(static_cast<uint8_t>(i), e4m3))) continue;
+      EXPECT_EQ(back.outputs[0].bytes[static_cast<size_t>(i)], i)
+          << (e4m3 ? "e4m3 " : "e5m2 ") << i;
+    }
+  }
+}
+
+TEST(Float8Cast, RoundsToNearestEvenAndOverflows) {
+  const HostTensor x = from_values(kF32, {6}, {460, 464, 465, 1.0625, 61439, 61440});
+  KILN_RUN_OK(a, "cast", {x}, {Attr::Dtype("dtype", KILN_DTYPE_FLOAT8_E4M3FN)});
+  HostTensor e4 = a.outputs[0];
+  EXPECT_EQ(decode_f8(e4.bytes[0], true), 448);
+  EXPECT_EQ(decode_f8(e4.bytes[1], true), 448);           // the tie goes to the even code
+  EXPECT_TRUE(std::isnan(decode_f8(e4.bytes[2], true)));  // past 464: no inf in e4m3fn
+  EXPECT_EQ(decode_f8(e4.bytes[3], true), 1.0);           // 1 + 1/16 ties to even (1.0)
+  KILN_RUN_OK(b, "cast", {x}, {Attr::Dtype("dtype", KILN_DTYPE_FLOAT8_E5M2)});
+  EXPECT_EQ(decode_f8(b.outputs[0].bytes[4], false), 57344);
+  EXPECT_TRUE(std::isinf(decode_f8(b.outputs[0].bytes[5], false)));
+}
 
 }  // namespace
 }  // namespace kiln_conformance

@@ -1,5 +1,6 @@
 // layout_test.cpp: ops that move elements — reshape, transpose, permute, broadcast_to, concat,
-// slice_tensor and gather — for element sizes 1, 2, 4 and 8; results must be exact.
+// slice_tensor, gather, tile, repeat_interleave, pad, stack, split, band_part, gather_nd,
+// scatter and scatter_nd — for element sizes 1, 2, 4 and 8; results must be exact.
 #include <cmath>
 #include <limits>
 
@@ -271,6 +272,121 @@ TEST_P(LayoutTest, Gather) {
     };
     EXPECT_TRUE(matches(result.outputs[0], gather_values(x, out, source), Tolerance{}));
   }
+}
+
+TEST_P(LayoutTest, TileAndRepeatInterleave) {
+  const HostTensor x = input({2, 3});
+  KILN_RUN_OK(tiled, "tile", {x}, {Attr::Ints("repeats", {2, 3})});
+  EXPECT_TRUE(matches(tiled.outputs[0],
+                      gather_values(x, {4, 9},
+                                    [&](const Shape& c) {
+                                      return ravel({c[0] % 2, c[1] % 3}, x.shape);
+                                    }),
+                      Tolerance{}));
+  KILN_RUN_OK(repeated, "repeat_interleave", {x}, {Attr::Int("repeats", 3), Attr::Int("axis", -1)});
+  EXPECT_TRUE(matches(repeated.outputs[0],
+                      gather_values(x, {2, 9},
+                                    [&](const Shape& c) {
+                                      return ravel({c[0], c[1] / 3}, x.shape);
+                                    }),
+                      Tolerance{}));
+}
+
+TEST_P(LayoutTest, Pad) {
+  const HostTensor x = input({2, 3, 2});
+  const HostTensor fill = from_values(GetParam(), {}, {1});
+  KILN_RUN_OK(result, "pad", {x, fill}, {Attr::Ints("paddings", {1, 0, 0, 2, 3, 1})});
+  const Shape out = {3, 5, 6};
+  Reference r;
+  r.dtype = x.dtype;
+  r.shape = out;
+  for (int64_t i = 0; i < num_elements(out); ++i) {
+    const Shape c = unravel(i, out);
+    const Shape ic = {c[0] - 1, c[1], c[2] - 3};
+    const bool inside = ic[0] >= 0 && ic[1] < 3 && ic[2] >= 0 && ic[2] < 2;
+    r.values.push_back(inside ? x.get(ravel(ic, x.shape)) : 1.0);
+  }
+  EXPECT_TRUE(matches(result.outputs[0], r, Tolerance{}));
+}
+
+TEST_P(LayoutTest, StackAndSplit) {
+  const HostTensor a = input({2, 3}), b = input({2, 3});
+  KILN_RUN_OK(stacked, "stack", {a, b}, {Attr::Int("axis", 1)});
+  Reference r;
+  r.dtype = a.dtype;
+  r.shape = {2, 2, 3};
+  for (int64_t i = 0; i < num_elements(r.shape); ++i) {
+    const Shape c = unravel(i, r.shape);
+    r.values.push_back((c[1] == 0 ? a : b).get(ravel({c[0], c[2]}, a.shape)));
+  }
+  EXPECT_TRUE(matches(stacked.outputs[0], r, Tolerance{}));
+  const HostTensor x = input({7, 2});
+  KILN_RUN_OK(parts, "split", {x}, {Attr::Ints("split_sizes", {3, 0, 4}), Attr::Int("axis", 0)});
+  ASSERT_EQ(parts.outputs.size(), 3u);
+  int64_t start = 0;
+  for (int64_t k = 0; k < 3; ++k) {
+    const int64_t rows = std::vector<int64_t>{3, 0, 4}[static_cast<size_t>(k)];
+    EXPECT_TRUE(matches(parts.outputs[static_cast<size_t>(k)],
+                        gather_values(x, {rows, 2},
+                                      [&](const Shape& c) {
+                                        return ravel({c[0] + start, c[1]}, x.shape);
+                                      }),
+                        Tolerance{}));
+    start += rows;
+  }
+}
+
+TEST_P(LayoutTest, BandPart) {
+  const HostTensor x = input({2, 4, 5});
+  KILN_RUN_OK(result, "band_part", {x}, {Attr::Int("num_lower", 1), Attr::Int("num_upper", 0)});
+  Reference r;
+  r.dtype = x.dtype;
+  r.shape = x.shape;
+  for (int64_t i = 0; i < x.size(); ++i) {
+    const Shape c = unravel(i, x.shape);
+    const bool keep = c[1] - c[2] <= 1 && c[2] - c[1] <= 0;
+    r.values.push_back(keep ? x.get(i) : 0.0);
+  }
+  EXPECT_TRUE(matches(result.outputs[0], r, Tolerance{}));
+}
+
+TEST_P(LayoutTest, GatherNdAndScatterNd) {
+  const HostTensor x = input({3, 4, 2});
+  const HostTensor idx = from_values(KILN_DTYPE_INT64, {2, 2}, {2, -1, 0, 1});
+  KILN_RUN_OK(gathered, "gather_nd", {x, idx});
+  EXPECT_TRUE(
+      matches(gathered.outputs[0],
+              gather_values(
+                  x, {2, 2},
+                  [&](const Shape& c) {
+                    return c[0] == 0 ? ravel({2, 3, c[1]}, x.shape) : ravel({0, 1, c[1]}, x.shape);
+                  }),
+              Tolerance{}));
+  const HostTensor updates = input({2, 2});
+  KILN_RUN_OK(scattered, "scatter_nd", {x, updates, idx});
+  Reference r;
+  r.dtype = x.dtype;
+  r.shape = x.shape;
+  for (int64_t i = 0; i < x.size(); ++i) r.values.push_back(x.get(i));
+  for (int64_t k = 0; k < 2; ++k) {
+    r.values[static_cast<size_t>(ravel({2, 3, k}, x.shape))] = updates.get(k);
+    r.values[static_cast<size_t>(ravel({0, 1, k}, x.shape))] = updates.get(2 + k);
+  }
+  EXPECT_TRUE(matches(scattered.outputs[0], r, Tolerance{}));
+}
+
+TEST_P(LayoutTest, OutOfRangeIndicesAreErrors) {
+  const HostTensor x = input({3, 4});
+  const HostTensor bad = from_values(KILN_DTYPE_INT32, {1, 2}, {1, 4});
+  OpResult gathered = run_op("gather_nd", {x, bad});
+  EXPECT_EQ(gathered.code, KILN_STATUS_OUT_OF_RANGE) << gathered.message;
+  EXPECT_NE(gathered.message.find("index 4"), std::string::npos) << gathered.message;
+  OpResult scattered = run_op("scatter_nd", {x, input({1}), bad});
+  EXPECT_EQ(scattered.code, KILN_STATUS_OUT_OF_RANGE) << scattered.message;
+  const HostTensor column = from_values(KILN_DTYPE_INT64, {3, 1}, {0, -5, 1});
+  OpResult scatter = run_op("scatter", {x, input({3, 1}), column}, {Attr::Int("axis", 1)});
+  EXPECT_EQ(scatter.code, KILN_STATUS_OUT_OF_RANGE) << scatter.message;
+  EXPECT_NE(scatter.message.find("index -5"), std::string::npos) << scatter.message;
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, LayoutTest,

@@ -1,5 +1,8 @@
-// reduction_test.cpp: sum, mean, max, min, argmax along an axis; softmax; layer_norm. Sums are
-// judged against sum |x| (what any summation order's error is proportional to).
+// reduction_test.cpp: sum, mean, max, min, argmax, argmin along an axis; softmax, logsoftmax;
+// layer_norm; cumsum, top_k, argsort. Sums are judged against sum |x| (what any summation
+// order's error is proportional to).
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "harness.h"
@@ -230,6 +233,95 @@ INSTANTIATE_TEST_SUITE_P(Dtypes, SoftmaxTest,
                          ::testing::Values(KILN_DTYPE_FLOAT32, KILN_DTYPE_FLOAT16,
                                            KILN_DTYPE_BFLOAT16, KILN_DTYPE_FLOAT64),
                          [](const auto& info) { return std::string(dtype_str(info.param)); });
+
+// ---- argmin, cumsum, logsoftmax, top_k, argsort ----------------------------------------------
+
+TEST(ArgminTest, FirstIndexAndNan) {
+  const HostTensor x = from_values(KILN_DTYPE_FLOAT32, {2, 4}, {3, 1, 1, 2, 2, NAN, -1, NAN});
+  KILN_RUN_OK(r, "argmin", {x}, {Attr::Int("axis", 1)});
+  ASSERT_EQ(r.outputs[0].dtype, KILN_DTYPE_INT64);
+  EXPECT_EQ(r.outputs[0].get_int(0), 1);
+  EXPECT_EQ(r.outputs[0].get_int(1), 1);  // NaN counts as the minimum
+  const HostTensor i = from_values(KILN_DTYPE_INT8, {3, 2}, {5, -4, -7, 9, 0, -7});
+  KILN_RUN_OK(c, "argmin", {i}, {Attr::Int("axis", 0)});
+  EXPECT_EQ(c.outputs[0].get_int(0), 1);
+  EXPECT_EQ(c.outputs[0].get_int(1), 2);
+}
+
+TEST(CumsumTest, ExclusiveAndReverseAlongEachAxis) {
+  std::mt19937 rng(5);
+  for (const int32_t dt : {KILN_DTYPE_FLOAT32, KILN_DTYPE_FLOAT64, KILN_DTYPE_FLOAT16,
+                           KILN_DTYPE_INT32, KILN_DTYPE_INT8}) {
+    const HostTensor x = random_tensor(dt, {3, 4, 5}, rng, -5, 5);
+    for (int64_t axis : {0, 1, 2}) {
+      for (int flags = 0; flags < 4; ++flags) {
+        const bool exclusive = flags & 1, reverse = flags & 2;
+        KILN_RUN_OK(r, "cumsum", {x},
+                    {Attr::Int("axis", axis), Attr::Int("exclusive", exclusive),
+                     Attr::Int("reverse", reverse)});
+        const Shape& s = x.shape;
+        const int64_t len = s[axis];
+        int64_t inner = 1;
+        for (size_t d = static_cast<size_t>(axis) + 1; d < s.size(); ++d) inner *= s[d];
+        Reference ref{dt, s, std::vector<double>(static_cast<size_t>(x.size())), {}};
+        ref.scale.assign(static_cast<size_t>(x.size()), 0);
+        for (int64_t flat = 0; flat < x.size(); ++flat) {
+          const int64_t pos = (flat / inner) % len;
+          const int64_t line = flat - pos * inner;
+          double sum = 0, scale = 0;
+          for (int64_t j = 0; j < len; ++j) {
+            const bool in =
+                reverse ? (exclusive ? j > pos : j >= pos) : (exclusive ? j < pos : j <= pos);
+            if (!in) continue;
+            sum += x.get(line + j * inner);
+            scale += std::fabs(x.get(line + j * inner));
+          }
+          ref.values[static_cast<size_t>(flat)] = sum;
+          ref.scale[static_cast<size_t>(flat)] = scale;
+        }
+        EXPECT_TRUE(matches(r.outputs[0], ref))
+            << dtype_str(dt) << " axis " << axis << " flags " << flags;
+      }
+    }
+  }
+}
+
+TEST(LogSoftmaxTest, MatchesReferenceAndStaysFinite) {
+  const HostTensor x = from_values(KILN_DTYPE_FLOAT32, {2, 3}, {1000, 0, -1000, 1, 2, 3});
+  KILN_RUN_OK(r, "logsoftmax", {x});
+  Reference ref{KILN_DTYPE_FLOAT32, {2, 3}, {}, {}};
+  for (int row = 0; row < 2; ++row) {
+    double m = -INFINITY, s = 0;
+    for (int j = 0; j < 3; ++j) m = std::max(m, x.get(row * 3 + j));
+    for (int j = 0; j < 3; ++j) s += std::exp(x.get(row * 3 + j) - m);
+    for (int j = 0; j < 3; ++j) ref.values.push_back(x.get(row * 3 + j) - m - std::log(s));
+  }
+  EXPECT_TRUE(matches(r.outputs[0], ref));
+}
+
+TEST(TopKTest, ValuesIndicesTiesAndErrors) {
+  const HostTensor x = from_values(KILN_DTYPE_FLOAT32, {2, 5}, {1, 3, 3, NAN, 2, 5, 4, 5, 1, 0});
+  KILN_RUN_OK(r, "top_k", {x}, {Attr::Int("k", 3), Attr::Int("axis", 1)});
+  ASSERT_EQ(r.outputs.size(), 2u);
+  const std::array<int64_t, 6> idx = {3, 1, 2, 0, 2, 1};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(r.outputs[1].get_int(i), idx[i]) << i;
+  EXPECT_TRUE(std::isnan(r.outputs[0].get(0)));
+  EXPECT_EQ(r.outputs[0].get(3), 5);
+  EXPECT_EQ(r.outputs[0].get(5), 4);
+  const OpResult bad = run_op("top_k", {x}, {Attr::Int("k", 6)});
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message.find("attribute 'k' is 6"), std::string::npos) << bad.message;
+}
+
+TEST(ArgsortTest, AlongFirstAxisBothDirections) {
+  const HostTensor x = from_values(KILN_DTYPE_INT32, {4, 2}, {3, 0, 1, 0, 3, 2, -1, 1});
+  KILN_RUN_OK(up, "argsort", {x});
+  const std::array<int64_t, 8> asc = {3, 0, 1, 1, 0, 3, 2, 2};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(up.outputs[0].get_int(i), asc[i]) << i;
+  KILN_RUN_OK(down, "argsort", {x}, {Attr::Int("ascending", 0)});
+  const std::array<int64_t, 8> desc = {0, 2, 2, 3, 1, 0, 3, 1};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(down.outputs[0].get_int(i), desc[i]) << i;
+}
 
 }  // namespace
 }  // namespace kiln_conformance

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence
 
@@ -128,3 +129,27 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, dtype: DType, *,
                                    err_msg=what)
     else:
         np.testing.assert_array_equal(actual, expected, err_msg=what)
+
+
+# Dtype groups the op suites sweep.
+FLOATS = [DType.float32, DType.float64, DType.float16] + (
+    [DType.bfloat16] if HAVE_ML_DTYPES else [])
+SIGNED = [DType.int8, DType.int16, DType.int32, DType.int64]
+UNSIGNED = [DType.uint8, DType.uint16, DType.uint32, DType.uint64]
+INTS = SIGNED + UNSIGNED
+NUMERIC = FLOATS + INTS
+
+
+def case_seed(*parts: Any) -> int:
+    """A stable seed per test case (its parameters), so each case draws its own data."""
+    return zlib.crc32(repr(parts).encode()) % 10000
+
+
+def to_f64(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a).astype(np.float64)
+
+
+def cast_ref(values: np.ndarray, dtype: DType) -> np.ndarray:
+    """A float64 reference rounded to `dtype` as NumPy rounds it."""
+    with np.errstate(all="ignore"):
+        return np.asarray(values).astype(dtype.to_numpy())

@@ -305,6 +305,97 @@ TEST(ShapeOpsTest, Concat) {
   EXPECT_CONTAINS(infer_error("concat", {T(F32, {INT64_MAX}), T(F32, {1})}), "overflow");
 }
 
+TEST(ShapeOpsTest, SqueezeUnsqueezeFlatten) {
+  const Dim b = sym("batch"), s = sym("seq");
+  EXPECT_EQ(infer_one("squeeze", {T(F32, {b, 1, 4})}, {{"axis", A(int64_t{-2})}}), T(F32, {b, 4}));
+  EXPECT_EQ(infer_one("unsqueeze", {T(F32, {b, 4})}, {{"axis", A(int64_t{-1})}}),
+            T(F32, {b, 4, 1}));
+  EXPECT_EQ(infer_one("unsqueeze", {T(I32, {})}, {{"axis", A(int64_t{0})}}), T(I32, {1}));
+  EXPECT_EQ(infer_one("flatten", {T(F32, {b, s, 4})}), T(F32, {sym("4*batch*seq")}));
+  EXPECT_EQ(infer_one("flatten", {T(F32, {b, s, 4})}, {{"start_dim", A(int64_t{1})}}),
+            T(F32, {b, sym("4*seq")}));
+  EXPECT_EQ(infer_one("flatten", {T(BOOL, {})}), T(BOOL, {1}));
+  EXPECT_EQ(infer_one("flatten", {T(F32, {2, 0, 3})}, {{"end_dim", A(int64_t{1})}}),
+            T(F32, {0, 3}));
+  EXPECT_CONTAINS(infer_error("squeeze", {T(F32, {b, 4})}, {{"axis", A(int64_t{0})}}),
+                  "its size is batch, not 1");
+  EXPECT_CONTAINS(infer_error("unsqueeze", {T(F32, {4})}, {{"axis", A(int64_t{2})}}),
+                  "valid: -2..1");
+  EXPECT_CONTAINS(infer_error("flatten", {T(F32, {2, 3, 4})},
+                              {{"start_dim", A(int64_t{2})}, {"end_dim", A(int64_t{1})}}),
+                  "comes after");
+}
+
+TEST(ShapeOpsTest, StackSplitTile) {
+  const Dim b = sym("batch"), n = sym("n");
+  EXPECT_EQ(infer_one("stack", {T(F32, {b, 3}), T(F32, {b, 3})}, {{"axis", A(int64_t{-1})}}),
+            T(F32, {b, 3, 2}));
+  EXPECT_CONTAINS(infer_error("stack", {T(F32, {b, 3}), T(F32, {3, b})}), "one shape");
+  auto parts = infer("split", {T(F32, {sym("2*n + 3"), 4})},
+                     {{"split_sizes", A("n, n + 3")}, {"axis", A(int64_t{0})}});
+  ASSERT_TRUE(parts.is_ok()) << parts.status().to_string();
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ((*parts)[0], T(F32, {n, 4}));
+  EXPECT_EQ((*parts)[1], T(F32, {sym("n + 3"), 4}));
+  EXPECT_CONTAINS(infer_error("split", {T(F32, {5})}, {{"split_sizes", Ints({2, 2})}}),
+                  "adds up to 4 but dim 0");
+  EXPECT_EQ(infer_one("tile", {T(F32, {b, 3})}, {{"repeats", A("2, k")}}),
+            T(F32, {sym("2*batch"), sym("3*k")}));
+  EXPECT_CONTAINS(infer_error("tile", {T(F32, {b, 3})}, {{"repeats", Ints({2})}}),
+                  "one entry per dim");
+  EXPECT_EQ(infer_one("repeat_interleave", {T(F32, {b, 3})},
+                      {{"repeats", A(int64_t{3})}, {"axis", A(int64_t{0})}}),
+            T(F32, {sym("3*batch"), 3}));
+}
+
+TEST(ShapeOpsTest, PadBandPartRebindRange) {
+  const Dim n = sym("n");
+  EXPECT_EQ(infer_one("pad", {T(F32, {n, 4}), T(F32, {})}, {{"paddings", Ints({1, 2, 0, 0})}}),
+            T(F32, {sym("n + 3"), 4}));
+  EXPECT_CONTAINS(infer_error("pad", {T(F32, {4}), T(F32, {2})}, {{"paddings", Ints({1, 1})}}),
+                  "scalar");
+  EXPECT_CONTAINS(infer_error("pad", {T(F32, {4}), T(F32, {})},
+                              {{"paddings", Ints({1, 1})}, {"mode", A("edge")}}),
+                  "only 'constant'");
+  EXPECT_EQ(infer_one("band_part", {T(I64, {2, n, n})}, {{"num_lower", A(int64_t{0})}}),
+            T(I64, {2, n, n}));
+  EXPECT_CONTAINS(infer_error("band_part", {T(F32, {3})}), "rank >= 2");
+  EXPECT_EQ(infer_one("rebind", {T(F32, {n, 4})}, {{"shape", A("rows, 4")}}),
+            T(F32, {sym("rows"), 4}));
+  EXPECT_CONTAINS(infer_error("rebind", {T(F32, {3, 4})}, {{"shape", Ints({3, 5})}}),
+                  "dim 1 is 4, not 5");
+  EXPECT_EQ(infer_one("range", {T(I64, {}), T(I64, {}), T(I64, {})}, {{"out_dim", A("len")}}),
+            T(I64, {sym("len")}));
+  EXPECT_CONTAINS(
+      infer_error("range", {T(I64, {}), T(I32, {}), T(I64, {})}, {{"out_dim", Ints({3})}}),
+      "dtype int32");
+}
+
+TEST(IndexingOpsTest, GatherNdScatter) {
+  const Dim a = sym("a");
+  EXPECT_EQ(
+      infer_one("gather_nd",
+                {T(F32, {a, sym("b"), sym("c"), sym("d"), sym("e")}), T(I32, {a, sym("f"), 3})},
+                {{"batch_dims", A(int64_t{1})}}),
+      T(F32, {a, sym("f"), sym("e")}));
+  EXPECT_EQ(infer_one("gather_nd", {T(F32, {5, 6, 7}), T(I64, {4, 2})}), T(F32, {4, 7}));
+  EXPECT_CONTAINS(infer_error("gather_nd", {T(F32, {5, 6}), T(I64, {4, 3})}), "index depth 3");
+  EXPECT_CONTAINS(infer_error("gather_nd", {T(F32, {5, 6}), T(F32, {4, 1})}), "int32 or int64");
+  EXPECT_EQ(infer_one("scatter", {T(F32, {a, 4}), T(F32, {2, 4}), T(I64, {2, 4})},
+                      {{"axis", A(int64_t{0})}}),
+            T(F32, {a, 4}));
+  EXPECT_CONTAINS(infer_error("scatter", {T(F32, {3, 4}), T(F32, {3, 2}), T(I64, {3, 3})}),
+                  "differs from operand 1");
+  EXPECT_EQ(infer_one("scatter_nd", {T(F32, {5, 2, 3}), T(F32, {4, 2, 3}), T(I64, {4, 1})}),
+            T(F32, {5, 2, 3}));
+  EXPECT_CONTAINS(infer_error("scatter_nd", {T(F32, {5, 2}), T(F32, {4, 3}), T(I64, {4, 1})}),
+                  "need updates of shape [4, 2]");
+  EXPECT_EQ(infer_one("masked_scatter", {T(F32, {a, 4}), T(BOOL, {4}), T(F32, {7})}),
+            T(F32, {a, 4}));
+  EXPECT_CONTAINS(infer_error("masked_scatter", {T(F32, {4}), T(BOOL, {2, 4}), T(F32, {7})}),
+                  "not widen");
+}
+
 TEST(IndexingOpsTest, SliceStatic) {
   auto slice = [](Shape in, std::vector<int64_t> starts, std::vector<int64_t> stops,
                   std::vector<int64_t> steps) {
@@ -344,9 +435,23 @@ TEST(IndexingOpsTest, SliceSymbolicAndSqueeze) {
   squeezed["squeeze"] = Ints({-1});
   EXPECT_EQ(infer_one("slice_tensor", {T(F32, {sym("batch"), 5})}, squeezed),
             T(F32, {sym("batch")}));
-  AttrMap partial = {{"starts", Ints({0})}, {"stops", Ints({5})}, {"steps", Ints({1})}};
-  EXPECT_CONTAINS(infer_error("slice_tensor", {T(F32, {sym("batch")})}, partial),
-                  "dim 0 (batch) sliced 0:5:1: a symbolic dim can only be sliced whole");
+  auto sliced = [](int64_t start, int64_t stop, int64_t step) {
+    return AttrMap{{"starts", Ints({start})}, {"stops", Ints({stop})}, {"steps", Ints({step})}};
+  };
+  const TensorType batch = T(F32, {sym("batch")});
+  // Within-bounds slices of a symbolic dim, as MAX assumes: static or "batch - k" lengths.
+  EXPECT_EQ(infer_one("slice_tensor", {batch}, sliced(0, 5, 1)), T(F32, {5}));
+  EXPECT_EQ(infer_one("slice_tensor", {batch}, sliced(1, INT64_MAX, 1)),
+            T(F32, {sym("batch - 1")}));
+  EXPECT_EQ(infer_one("slice_tensor", {batch}, sliced(2, -1, 1)), T(F32, {sym("batch - 3")}));
+  EXPECT_EQ(infer_one("slice_tensor", {batch}, sliced(-3, INT64_MAX, 1)), T(F32, {3}));
+  EXPECT_EQ(infer_one("slice_tensor", {batch}, sliced(-3, -1, 1)), T(F32, {2}));
+  EXPECT_EQ(infer_one("slice_tensor", {batch}, sliced(4, 2, 1)), T(F32, {0}));
+  EXPECT_EQ(infer_one("slice_tensor", {batch}, sliced(INT64_MAX, INT64_MIN, -1)), batch);
+  EXPECT_CONTAINS(infer_error("slice_tensor", {batch}, sliced(-3, 5, 1)),
+                  "dim 0 (batch) sliced -3:5:1: a symbolic dim can only be sliced whole");
+  EXPECT_CONTAINS(infer_error("slice_tensor", {batch}, sliced(0, INT64_MAX, 2)),
+                  "a symbolic dim can only be sliced whole");
   AttrMap bad_squeeze = full;
   bad_squeeze["squeeze"] = Ints({0});
   EXPECT_CONTAINS(infer_error("slice_tensor", {T(F32, {sym("batch"), 5})}, bad_squeeze),

@@ -132,7 +132,9 @@ class Device:
     @property
     def spec(self) -> str:
         """The device spec kiln uses for this device (``"cpu"``, ``"gpu:1"``)."""
-        return "cpu" if self.is_host else f"gpu:{self.id}"
+        if self.is_host:
+            return f"cpu:{self.id}" if self.id else "cpu"  # KILN_CPU_DEVICES adds host devices
+        return f"gpu:{self.id}"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Device) and other._handle == self._handle

@@ -348,6 +348,23 @@ struct PluginLoadError {
   std::string message;
 };
 
+struct KernelInfo {
+  std::string op;
+  std::string name;
+  std::string plugin;
+  std::string device_api;
+  std::vector<DType> dtypes;  // empty: any dtype
+  int32_t dtype_source = 0;   // input index, or -1 for output 0
+  int32_t priority = 0;
+};
+
+// Core op names, sorted.
+inline std::vector<std::string> op_names() {
+  std::vector<std::string> out;
+  for (size_t i = 0, n = kiln_get_op_count(); i < n; ++i) out.push_back(kiln_get_op_name(i));
+  return out;
+}
+
 class Runtime {
  public:
   Runtime() : Runtime(RuntimeOptions{}) {}
@@ -383,6 +400,24 @@ class Runtime {
       out.push_back({detail::to_string(c.name), detail::to_string(c.version),
                      detail::to_string(c.path), c.abi_version, detail::to_string(c.device_api),
                      c.num_devices, detail::to_string(c.device_note), c.num_kernels, c.num_ops});
+    }
+    return out;
+  }
+  std::vector<KernelInfo> kernels() const {
+    std::vector<KernelInfo> out;
+    for (size_t i = 0, n = kiln_runtime_get_kernel_count(runtime_); i < n; ++i) {
+      kiln_kernel_info c{};
+      c.struct_size = sizeof(c);
+      detail::check(kiln_runtime_get_kernel_info(runtime_, i, &c));
+      KernelInfo k;
+      k.op = detail::to_string(c.op);
+      k.name = detail::to_string(c.name);
+      k.plugin = detail::to_string(c.plugin);
+      k.device_api = detail::to_string(c.device_api);
+      k.dtype_source = c.dtype_source;
+      k.priority = c.priority;
+      for (size_t d = 0; d < c.num_dtypes; ++d) k.dtypes.push_back(static_cast<DType>(c.dtypes[d]));
+      out.push_back(std::move(k));
     }
     return out;
   }
@@ -683,6 +718,19 @@ class Graph {
   void set_metadata(const std::string& key, const std::string& value) {
     detail::check(kiln_graph_set_metadata(graph_, key.c_str(), value.c_str()));
   }
+
+  // A new, empty subgraph whose nodes may call the subgraphs already in this graph's list. This
+  // graph must outlive it. Build it, then add_subgraph() it; call/cond/while_loop nodes name it.
+  Graph create_subgraph(const std::string& name) {
+    kiln_graph* graph = nullptr;
+    detail::check(kiln_graph_create_subgraph(graph_, name.c_str(), &graph));
+    return Graph(graph);
+  }
+  // Copies a finished subgraph into the main graph's list (see kiln_graph_add_subgraph).
+  void add_subgraph(const Graph& subgraph) {
+    detail::check(kiln_graph_add_subgraph(graph_, subgraph.graph_));
+  }
+  size_t subgraph_count() const { return kiln_graph_get_subgraph_count(graph_); }
   std::optional<std::string> metadata(const std::string& key) const {
     const char* value = kiln_graph_get_metadata(graph_, key.c_str());
     if (value == nullptr) return std::nullopt;
@@ -762,6 +810,19 @@ struct SessionOptions {
   std::vector<std::string> devices;            // device specs; none: "cpu"
   int32_t num_threads = 0;                     // 0: one per core
   std::vector<std::string> custom_extensions;  // plugin paths
+  bool graph_passes = true;                    // constant folding, dead code, fusion at load
+};
+
+// A node of a loaded model (after the graph passes) and the kernel it runs on.
+struct ModelNodeInfo {
+  std::string op;
+  std::string name;
+  std::string device;
+  std::string kernel;  // "" when the executor handles it
+  std::string plugin;
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+  std::string rejected;  // why other candidate kernels were passed over, one per line
 };
 
 class Model {
@@ -807,6 +868,26 @@ class Model {
     return outputs;
   }
 
+  std::vector<ModelNodeInfo> nodes() const {
+    std::vector<ModelNodeInfo> out;
+    for (size_t i = 0, n = kiln_model_get_node_count(model_); i < n; ++i) {
+      kiln_model_node_info c{};
+      c.struct_size = sizeof(c);
+      detail::check(kiln_model_get_node_info(model_, i, &c));
+      ModelNodeInfo info;
+      info.op = detail::to_string(c.op);
+      info.name = detail::to_string(c.name);
+      info.device = detail::to_string(c.device);
+      info.kernel = detail::to_string(c.kernel);
+      info.plugin = detail::to_string(c.plugin);
+      info.rejected = detail::to_string(c.rejected);
+      for (size_t k = 0; k < c.num_inputs; ++k) info.inputs.push_back(c.input_names[k]);
+      for (size_t k = 0; k < c.num_outputs; ++k) info.outputs.push_back(c.output_names[k]);
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
+
   kiln_model* get() const { return model_; }
 
  private:
@@ -827,6 +908,7 @@ class Session {
     c.num_threads = options.num_threads;
     c.custom_extensions = extensions.data();
     c.num_custom_extensions = extensions.size();
+    c.disable_graph_passes = options.graph_passes ? 0 : 1;
     detail::check(kiln_session_create(runtime.get(), &c, &session_));
   }
   Session(const Session&) = delete;

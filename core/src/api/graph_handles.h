@@ -40,6 +40,8 @@ struct kiln_graph {
 
   kiln::Graph graph;
   kiln::GraphBuilder builder;     // declared after `graph`, which it points to
+  // A subgraph under construction: the graph whose subgraph list it calls into and joins.
+  kiln_graph* main = nullptr;
   std::deque<kiln_value> values;  // index = ValueId
   std::deque<NodeStrings> nodes;  // index = node index
   std::deque<WeightStrings> weights;

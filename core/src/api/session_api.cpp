@@ -31,12 +31,6 @@ kiln_status* fail(const char* function, const kiln::Status& status) {
 
 extern "C" {
 
-void kiln_session_options_init(kiln_session_options* options) {
-  if (options == nullptr) return;
-  std::memset(options, 0, sizeof *options);
-  options->struct_size = sizeof *options;
-}
-
 kiln_status* kiln_session_create(kiln_runtime* runtime, const kiln_session_options* options,
                                  kiln_session** out_session) {
   KILN_API_BEGIN
@@ -61,6 +55,9 @@ kiln_status* kiln_session_create(kiln_runtime* runtime, const kiln_session_optio
       if (!extensions.is_ok()) return fail(__func__, extensions.status());
       opts.custom_extensions = std::move(extensions).value();
     }
+    if (size >= KILN_SIZE_THROUGH(kiln_session_options, disable_graph_passes)) {
+      opts.graph_passes = options->disable_graph_passes == 0;
+    }
   }
   auto session = kiln::Session::create(runtime->runtime, opts);
   if (!session.is_ok()) return fail(__func__, session.status());
@@ -70,12 +67,6 @@ kiln_status* kiln_session_create(kiln_runtime* runtime, const kiln_session_optio
 }
 
 void kiln_session_destroy(kiln_session* session) { delete session; }
-
-void kiln_load_options_init(kiln_load_options* options) {
-  if (options == nullptr) return;
-  std::memset(options, 0, sizeof *options);
-  options->struct_size = sizeof *options;
-}
 
 kiln_status* kiln_session_load(kiln_session* session, const kiln_graph* graph,
                                const kiln_load_options* options, kiln_model** out_model) {

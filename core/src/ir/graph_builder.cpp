@@ -5,11 +5,12 @@
 
 #include "ir/checked_math.h"
 #include "ir/type_checks.h"
+#include "ops/control_flow.h"
 #include "ops/op_schema.h"
 
 namespace kiln {
 
-GraphBuilder::GraphBuilder(Graph* graph) : graph_(graph) {
+GraphBuilder::GraphBuilder(Graph* graph) : graph_(graph), callables_(&graph->subgraphs) {
   for (size_t i = 0; i < graph_->values.size(); ++i) {
     values_by_name_.emplace(graph_->values[i].name, static_cast<ValueId>(i));
   }
@@ -70,6 +71,28 @@ StatusOr<std::vector<ValueId>> GraphBuilder::add_node(
   return result;
 }
 
+StatusOr<std::vector<TensorType>> GraphBuilder::structural_output_types(
+    const Node& node, const std::vector<TensorType>& inputs,
+    const std::vector<TensorType>& stated) const {
+  KILN_ASSIGN_OR_RETURN(std::vector<TensorType> types,
+                        infer_structural_op_types(node, inputs, *callables_));
+  if (stated.empty()) return types;
+  if (stated.size() != types.size()) {
+    return invalid_argument(describe_node(node) + ": " + std::to_string(stated.size()) +
+                            " stated output types, but its subgraphs give " +
+                            std::to_string(types.size()));
+  }
+  for (size_t i = 0; i < types.size(); ++i) {
+    if (!(stated[i] == types[i])) {
+      return invalid_argument(describe_node(node) + ": stated output type " + std::to_string(i) +
+                              " is " + stated[i].to_string() + " but its subgraphs give " +
+                              types[i].to_string());
+    }
+    if (!stated[i].device.empty()) types[i].device = stated[i].device;
+  }
+  return types;
+}
+
 StatusOr<std::vector<ValueId>> GraphBuilder::add_node_checked(
     Node node, const std::vector<TensorType>& stated,
     const std::vector<std::string>& output_names) {
@@ -94,8 +117,12 @@ StatusOr<std::vector<ValueId>> GraphBuilder::add_node_checked(
     KILN_RETURN_IF_ERROR(check_tensor_type(
         stated[i], describe_node(node) + ": stated output type " + std::to_string(i)));
   }
-  KILN_ASSIGN_OR_RETURN(std::vector<TensorType> types,
-                        resolve_output_types(node, input_types, stated));
+  std::vector<TensorType> types;
+  if (is_structural_op(node.op)) {
+    KILN_ASSIGN_OR_RETURN(types, structural_output_types(node, input_types, stated));
+  } else {
+    KILN_ASSIGN_OR_RETURN(types, resolve_output_types(node, input_types, stated));
+  }
   if (!output_names.empty() && output_names.size() != types.size()) {
     return invalid_argument(describe_node(node) + ": " + std::to_string(output_names.size()) +
                             " output names for " + std::to_string(types.size()) + " outputs");
@@ -135,7 +162,7 @@ StatusOr<std::vector<ValueId>> GraphBuilder::add_node_checked(
     }
   }
   // Everything is checked; from here on nothing fails but allocation.
-  const bool custom = !is_core_op(node.op);
+  const bool custom = !is_core_op(node.op) && !is_structural_op(node.op);
   const auto index = static_cast<int32_t>(graph_->nodes.size());
   node.outputs.clear();
   for (size_t i = 0; i < types.size(); ++i) {

@@ -42,9 +42,17 @@ class GraphBuilder {
   // The value of that name, if any.
   std::optional<ValueId> find_value(const std::string& name) const;
 
+  // The subgraphs that `call`, `cond` and `while_loop` nodes may name: by default the graph's
+  // own list; a subgraph under construction uses its main graph's (which must outlive it).
+  void set_callable_subgraphs(const std::vector<Graph>* subgraphs) { callables_ = subgraphs; }
+  const std::vector<Graph>* callable_subgraphs() const { return callables_; }
+
  private:
   StatusOr<std::vector<ValueId>> add_node_checked(Node node, const std::vector<TensorType>& stated,
                                                   const std::vector<std::string>& output_names);
+  StatusOr<std::vector<TensorType>> structural_output_types(
+      const Node& node, const std::vector<TensorType>& inputs,
+      const std::vector<TensorType>& stated) const;
   bool name_taken(const std::string& name) const;
   Status check_new_value_name(const std::string& name, const std::string& what) const;
   ValueId push_value(std::string name, TensorType type, int32_t producer);
@@ -53,6 +61,7 @@ class GraphBuilder {
   std::unordered_map<std::string, ValueId> values_by_name_;
   std::unordered_set<std::string> node_names_;
   std::unordered_map<std::string, uint64_t> next_suffix_;
+  const std::vector<Graph>* callables_;
 };
 
 }  // namespace kiln

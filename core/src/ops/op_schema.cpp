@@ -18,6 +18,11 @@ const std::vector<OpSchema>& schema_table() {
     add_indexing_schemas(t);
     add_reduction_schemas(t);
     add_nn_schemas(t);
+    add_fused_schemas(t);
+    add_conv_schemas(t);
+    add_signal_schemas(t);
+    add_quant_schemas(t);
+    add_misc_schemas(t);
     std::sort(t.begin(), t.end(),
               [](const OpSchema& a, const OpSchema& b) { return a.name < b.name; });
     return t;
@@ -153,6 +158,6 @@ std::vector<std::string> core_op_names() {
   return names;  // the table is sorted
 }
 
-bool is_host_handled_op(std::string_view op) { return op == "constant"; }
+bool is_host_handled_op(std::string_view op) { return op == "constant" || op == "transfer_to"; }
 
 }  // namespace kiln

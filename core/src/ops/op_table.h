@@ -85,6 +85,11 @@ void add_shape_schemas(std::vector<OpSchema>& out);
 void add_indexing_schemas(std::vector<OpSchema>& out);
 void add_reduction_schemas(std::vector<OpSchema>& out);
 void add_nn_schemas(std::vector<OpSchema>& out);
+void add_fused_schemas(std::vector<OpSchema>& out);  // core/src/passes/fused_ops.cpp
+void add_conv_schemas(std::vector<OpSchema>& out);
+void add_signal_schemas(std::vector<OpSchema>& out);
+void add_quant_schemas(std::vector<OpSchema>& out);
+void add_misc_schemas(std::vector<OpSchema>& out);  // nonzero, transfer_to
 
 // max/min with one input are reductions; elementwise_ops.cpp dispatches to this.
 StatusOr<std::vector<TensorType>> infer_reduction(const OpContext& ctx);

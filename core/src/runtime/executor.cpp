@@ -3,6 +3,7 @@
 // by the next value of exactly that size. Reuse is per execution, so no locking is needed.
 #include "runtime/executor.h"
 
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "runtime/kernel_context.h"
 #include "runtime/plugin_record.h"
 #include "runtime/runtime.h"
+#include "runtime/tensor_format.h"
 
 namespace kiln {
 namespace {
@@ -42,6 +44,8 @@ class Execution final : public OutputAllocator {
   Status run_step(const Step& step);
   Status run_kernel(const Step& step);
   Status run_reshape(const Step& step);
+  Status run_subgraph(const Step& step);
+  Status run_print(const Step& step);
   // The value as a tensor on `device`, copied there (once per execution) when it lives elsewhere.
   StatusOr<const kiln_tensor*> operand(ValueId id, kiln_device* device, const std::string& what);
   void release(ValueId id);
@@ -116,6 +120,17 @@ Status Execution::run_step(const Step& step) {
       return run_reshape(step);
     case StepKind::kKernel:
       return run_kernel(step);
+    case StepKind::kSubgraph:
+      return run_subgraph(step);
+    case StepKind::kPrint:
+      return run_print(step);
+    case StepKind::kTransfer: {
+      const Node& node = *step.node;
+      KILN_ASSIGN_OR_RETURN(const kiln_tensor* in,
+                            operand(node.inputs[0], step.device, describe_node(node)));
+      live_[node.outputs[0]].reset(tensor_retain(const_cast<kiln_tensor*>(in)));
+      return Status::ok();
+    }
   }
   return internal_error("unknown step kind");
 }
@@ -213,6 +228,103 @@ Status Execution::run_kernel(const Step& step) {
         bind_output_symbols(*outputs[k].type, outputs[k].tensor->shape, &bindings_, out_what));
     live_[node.outputs[k]] = std::move(outputs[k].tensor);
   }
+  return Status::ok();
+}
+
+// Executes a subgraph's model on `args`; its outputs come back as new references.
+StatusOr<std::vector<TensorPtr>> run_model(const Model& sub, std::vector<const kiln_tensor*> args,
+                                           const std::string& what) {
+  std::vector<kiln_tensor*> outputs(sub.output_specs.size(), nullptr);
+  Status status = execute_model(sub, args.data(), args.size(), outputs.data(), outputs.size());
+  if (!status.is_ok()) return status.with_context(what + ": subgraph '" + sub.graph.name + "'");
+  std::vector<TensorPtr> results;
+  for (kiln_tensor* t : outputs) results.emplace_back(t);
+  return results;
+}
+
+StatusOr<bool> read_predicate(const kiln_tensor* t, const std::string& what) {
+  if (t->dtype != DType::kBool || !t->shape.empty()) {
+    return invalid_argument(what + ": the predicate must be a bool scalar");
+  }
+  uint8_t value = 0;
+  Status status = tensor_read(t, &value, sizeof value);
+  if (!status.is_ok()) return status.with_context(what + ": reading the predicate");
+  return value != 0;
+}
+
+Status Execution::run_subgraph(const Step& step) {
+  const Node& node = *step.node;
+  const std::string what = describe_node(node);
+  // Operands are passed where they live; the subgraph copies what its inputs need elsewhere.
+  std::vector<const kiln_tensor*> args;
+  for (ValueId id : node.inputs) {
+    if (!live_[id]) {
+      return internal_error(what + ": " + describe_value(model_.graph, id) + " is not available");
+    }
+    args.push_back(live_[id].get());
+  }
+  auto slice = [&](size_t first, size_t count) {
+    return std::vector<const kiln_tensor*>(args.begin() + static_cast<ptrdiff_t>(first),
+                                           args.begin() + static_cast<ptrdiff_t>(first + count));
+  };
+  std::vector<TensorPtr> results;
+  if (node.op == "call") {
+    KILN_ASSIGN_OR_RETURN(results, run_model(*step.subgraphs[0], args, what));
+  } else if (node.op == "cond") {
+    KILN_ASSIGN_OR_RETURN(bool pred, read_predicate(args[0], what));
+    const size_t then_inputs = step.subgraphs[0]->graph.inputs.size();
+    const size_t else_inputs = step.subgraphs[1]->graph.inputs.size();
+    KILN_ASSIGN_OR_RETURN(results,
+                          pred ? run_model(*step.subgraphs[0], slice(1, then_inputs), what)
+                               : run_model(*step.subgraphs[1],
+                                           slice(1 + then_inputs, else_inputs), what));
+  } else {  // while_loop: the loop values, then the predicate's and the body's extra operands
+    const Model& pred = *step.subgraphs[0];
+    const Model& body = *step.subgraphs[1];
+    const size_t n = node.outputs.size();
+    const auto pred_extra = slice(n, pred.graph.inputs.size() - n);
+    const auto body_extra = slice(pred.graph.inputs.size(), body.graph.inputs.size() - n);
+    for (size_t k = 0; k < n; ++k)
+      results.emplace_back(tensor_retain(const_cast<kiln_tensor*>(args[k])));
+    for (int64_t iteration = 0;; ++iteration) {
+      const std::string at = what + " iteration " + std::to_string(iteration);
+      std::vector<const kiln_tensor*> loop_args;
+      for (const TensorPtr& t : results) loop_args.push_back(t.get());
+      std::vector<const kiln_tensor*> pred_args = loop_args;
+      pred_args.insert(pred_args.end(), pred_extra.begin(), pred_extra.end());
+      KILN_ASSIGN_OR_RETURN(std::vector<TensorPtr> go, run_model(pred, pred_args, at));
+      KILN_ASSIGN_OR_RETURN(bool keep_going, read_predicate(go[0].get(), at));
+      if (!keep_going) break;
+      loop_args.insert(loop_args.end(), body_extra.begin(), body_extra.end());
+      KILN_ASSIGN_OR_RETURN(std::vector<TensorPtr> next, run_model(body, loop_args, at));
+      results = std::move(next);
+    }
+  }
+  for (size_t k = 0; k < node.outputs.size(); ++k) {
+    const ValueId out = node.outputs[k];
+    KILN_RETURN_IF_ERROR(bind_output_symbols(model_.graph.value(out).type, results[k]->shape,
+                                             &bindings_, what + " output " + std::to_string(k)));
+    live_[out] = std::move(results[k]);
+  }
+  return Status::ok();
+}
+
+Status Execution::run_print(const Step& step) {
+  const Node& node = *step.node;
+  KILN_ASSIGN_OR_RETURN(std::string label,
+                        get_string_attr(node, "label", std::string("debug_tensor")));
+  std::string text = label;
+  if (!node.inputs.empty()) {
+    const kiln_tensor* t = live_[node.inputs[0]].get();
+    if (t == nullptr) return internal_error(describe_node(node) + ": its operand is not available");
+    auto formatted = format_tensor(t, label);
+    if (!formatted.is_ok()) return formatted.status().with_context(describe_node(node));
+    text = std::move(formatted).value();
+  }
+  text += "\n";
+  // One write per line, so lines of executions on several threads do not interleave.
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
   return Status::ok();
 }
 

@@ -11,17 +11,22 @@
 
 #include "ir/graph.h"
 #include "kiln/kiln.h"
+#include "passes/placement_report.h"
 #include "runtime/session.h"
 #include "runtime/tensor.h"
 
 namespace kiln {
 
 struct KernelEntry;
+class Model;
 
 enum class StepKind {
   kKernel,    // a plugin kernel
   kConstant,  // the resident constant tensor
   kReshape,   // a zero-copy view of the (contiguous) input
+  kSubgraph,  // call, cond, while_loop: executes the subgraphs' models
+  kTransfer,  // transfer_to: a copy onto the step's device (none when already there)
+  kPrint,     // print: writes the label and the tensor to stdout
 };
 
 struct Step {
@@ -30,6 +35,8 @@ struct Step {
   const KernelEntry* kernel = nullptr;
   kiln_device* device = nullptr;
   std::vector<ValueId> release_after;  // values whose last use is this step
+  // kSubgraph: call: {callee}; cond: {then, else}; while_loop: {predicate, body}.
+  std::vector<const Model*> subgraphs;
 };
 
 struct ValuePlacement {
@@ -61,6 +68,9 @@ class Model {
   std::set<const Storage*> resident_storages;
   std::vector<SpecStorage> input_specs;
   std::vector<SpecStorage> output_specs;
+  // The main model's: one per entry of the graph's subgraphs, in order (steps point into them).
+  std::vector<std::shared_ptr<const Model>> subgraph_models;
+  std::vector<NodeReport> node_reports;  // by step: kernel choice and rejected candidates
 };
 
 // Loads `graph` into `session` (see Session::load).

@@ -4,7 +4,9 @@
 #include <map>
 #include <set>
 
+#include "ops/control_flow.h"
 #include "ops/op_schema.h"
+#include "passes/passes.h"
 #include "runtime/device.h"
 #include "runtime/kernel_selection.h"
 #include "runtime/model.h"
@@ -62,7 +64,8 @@ Status check_custom_op(const std::vector<LoadedPlugin*>& plugins, const Graph& g
 
 // Every reference in range, every value defined once and before use, and every node's output
 // types equal to what its op infers from its inputs.
-Status verify(const std::vector<LoadedPlugin*>& plugins, const Graph& g) {
+Status verify(const std::vector<LoadedPlugin*>& plugins, const Graph& g,
+              const std::vector<Graph>& callables) {
   std::vector<bool> defined(g.values.size(), false);
   auto define = [&](ValueId id, const std::string& where) -> Status {
     KILN_RETURN_IF_ERROR(check_value_id(g, id, where));
@@ -104,11 +107,14 @@ Status verify(const std::vector<LoadedPlugin*>& plugins, const Graph& g) {
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       KILN_RETURN_IF_ERROR(define(node.outputs[k], where + " output " + std::to_string(k)));
     }
-    if (!is_core_op(node.op)) {
+    const bool structural = is_structural_op(node.op);
+    if (!is_core_op(node.op) && !structural) {
       KILN_RETURN_IF_ERROR(check_custom_op(plugins, g, node));
       continue;
     }
-    KILN_ASSIGN_OR_RETURN(std::vector<TensorType> inferred, infer_output_types(node, inputs));
+    KILN_ASSIGN_OR_RETURN(std::vector<TensorType> inferred,
+                          structural ? infer_structural_op_types(node, inputs, callables)
+                                       : infer_output_types(node, inputs));
     if (inferred.size() != node.outputs.size()) {
       return invalid_argument(where + " has " + std::to_string(node.outputs.size()) +
                               " outputs but its op gives " + std::to_string(inferred.size()));
@@ -168,10 +174,46 @@ Status place(const Session& session, Model& m) {
   return Status::ok();
 }
 
-Status bind_kernels(const std::vector<LoadedPlugin*>& plugins, Model& m) {
+// The models of the subgraphs a control-flow step runs; `loaded` holds those listed before the
+// graph being loaded, which are all it may call.
+Status bind_subgraphs(Step& step, const std::vector<std::shared_ptr<const Model>>& loaded) {
+  const Node& node = *step.node;
+  std::vector<std::string> attrs = {"callee"};
+  if (node.op == "cond") attrs = {"then_branch", "else_branch"};
+  if (node.op == "while_loop") attrs = {"predicate", "body"};
+  for (const std::string& attr : attrs) {
+    KILN_ASSIGN_OR_RETURN(std::string name, get_string_attr(node, attr));
+    const Model* found = nullptr;
+    for (const auto& sub : loaded)
+      if (sub->graph.name == name) found = sub.get();
+    if (found == nullptr) {
+      return invalid_argument(describe_node(node) + ": attribute '" + attr + "' names subgraph '" +
+                              name + "', which is not listed before the graph that calls it " +
+                              "(a subgraph may call only subgraphs listed before it)");
+    }
+    step.subgraphs.push_back(found);
+  }
+  step.kind = StepKind::kSubgraph;
+  return Status::ok();
+}
+
+Status bind_kernels(const std::vector<LoadedPlugin*>& plugins, Model& m,
+                    const std::vector<std::shared_ptr<const Model>>& loaded) {
   const Graph& g = m.graph;
   for (Step& step : m.steps) {
     const Node& node = *step.node;
+    if (is_control_flow_op(node.op)) {
+      KILN_RETURN_IF_ERROR(bind_subgraphs(step, loaded));
+      continue;
+    }
+    if (node.op == "transfer_to") {
+      step.kind = StepKind::kTransfer;
+      continue;
+    }
+    if (node.op == "print") {
+      step.kind = StepKind::kPrint;
+      continue;
+    }
     if (node.op == "constant") {
       step.kind = StepKind::kConstant;
       continue;
@@ -327,6 +369,49 @@ void finish_spec(SpecStorage& s) {
   }
 }
 
+// The weights of `options` that `graph` declares (each graph of a model uploads its own).
+LoadOptions options_for(const Graph& graph, const LoadOptions& options) {
+  LoadOptions out = options;
+  out.weights.clear();
+  for (const auto& supplied : options.weights) {
+    for (const Weight& w : graph.weights)
+      if (w.name == supplied.first) out.weights.push_back(supplied);
+  }
+  return out;
+}
+
+// Loads one graph. `callables`: the subgraphs its control-flow nodes may name; `loaded`: the
+// models of those listed before it.
+StatusOr<std::shared_ptr<Model>> load_graph(std::shared_ptr<Session> session, const Graph& graph,
+                                            const std::vector<Graph>& callables,
+                                            const std::vector<std::shared_ptr<const Model>>& loaded,
+                                            const LoadOptions& options) {
+  const std::vector<LoadedPlugin*> plugins = session->runtime().plugins();
+  KILN_RETURN_IF_ERROR(verify(plugins, graph, callables));
+  auto m = std::make_shared<Model>();
+  m->session = session;
+  m->graph = graph;
+  m->graph.subgraphs.clear();  // each is loaded as a model of its own
+  if (session->graph_passes() && !options.skip_passes) {
+    KILN_RETURN_IF_ERROR(run_graph_passes(*session, m->graph));
+  }
+  m->values.resize(graph.values.size());
+  m->resident.resize(graph.values.size());
+  KILN_RETURN_IF_ERROR(place(*session, *m));
+  KILN_RETURN_IF_ERROR(bind_kernels(plugins, *m, loaded));
+  m->node_reports = describe_placement(plugins, *m);
+  KILN_RETURN_IF_ERROR(upload_weights(options, *m));
+  KILN_RETURN_IF_ERROR(upload_constants(*m));
+  plan_releases(*m);
+  for (const TensorPtr& t : m->resident)
+    if (t) m->resident_storages.insert(t->storage.get());
+  for (ValueId id : m->graph.inputs) m->input_specs.push_back(make_spec(*m, id));
+  for (ValueId id : m->graph.outputs) m->output_specs.push_back(make_spec(*m, id));
+  for (SpecStorage& s : m->input_specs) finish_spec(s);
+  for (SpecStorage& s : m->output_specs) finish_spec(s);
+  return m;
+}
+
 }  // namespace
 
 void SpecStorage::fill(kiln_tensor_spec* out) const {
@@ -340,24 +425,30 @@ void SpecStorage::fill(kiln_tensor_spec* out) const {
 
 StatusOr<std::shared_ptr<Model>> load_model(std::shared_ptr<Session> session, const Graph& graph,
                                             const LoadOptions& options) {
-  const std::vector<LoadedPlugin*> plugins = session->runtime().plugins();
-  KILN_RETURN_IF_ERROR(verify(plugins, graph));
-  auto m = std::make_shared<Model>();
-  m->session = session;
-  m->graph = graph;
-  m->values.resize(graph.values.size());
-  m->resident.resize(graph.values.size());
-  KILN_RETURN_IF_ERROR(place(*session, *m));
-  KILN_RETURN_IF_ERROR(bind_kernels(plugins, *m));
-  KILN_RETURN_IF_ERROR(upload_weights(options, *m));
-  KILN_RETURN_IF_ERROR(upload_constants(*m));
-  plan_releases(*m);
-  for (const TensorPtr& t : m->resident)
-    if (t) m->resident_storages.insert(t->storage.get());
-  for (ValueId id : m->graph.inputs) m->input_specs.push_back(make_spec(*m, id));
-  for (ValueId id : m->graph.outputs) m->output_specs.push_back(make_spec(*m, id));
-  for (SpecStorage& s : m->input_specs) finish_spec(s);
-  for (SpecStorage& s : m->output_specs) finish_spec(s);
+  std::set<std::string> weight_names;
+  for (const Weight& w : graph.weights) weight_names.insert(w.name);
+  for (const Graph& sub : graph.subgraphs)
+    for (const Weight& w : sub.weights) weight_names.insert(w.name);
+  for (const auto& [name, tensor] : options.weights) {
+    if (weight_names.count(name) == 0) {
+      std::string known;
+      for (const std::string& n : weight_names) known += (known.empty() ? "" : ", ") + n;
+      return invalid_argument("kiln_load_options supplies weight '" + name +
+                              "', which the graph does not have (its weights: " +
+                              (known.empty() ? "none" : known) + ")");
+    }
+  }
+  // Subgraphs first, in order: each may call only those before it, so calls never cycle.
+  std::vector<std::shared_ptr<const Model>> subs;
+  for (const Graph& sub : graph.subgraphs) {
+    auto model = load_graph(session, sub, graph.subgraphs, subs, options_for(sub, options));
+    if (!model.is_ok()) return model.status().with_context("subgraph '" + sub.name + "'");
+    subs.push_back(std::move(model).value());
+  }
+  KILN_ASSIGN_OR_RETURN(
+      std::shared_ptr<Model> m,
+      load_graph(session, graph, graph.subgraphs, subs, options_for(graph, options)));
+  m->subgraph_models = std::move(subs);
   return m;
 }
 

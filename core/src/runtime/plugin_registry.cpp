@@ -82,4 +82,14 @@ LoadedPlugin* PluginRegistry::add(std::unique_ptr<LoadedPlugin> plugin) {
   return p;
 }
 
+bool find_op_provider(const std::string& op, std::string* plugin, std::string* version) {
+  PluginRegistry& registry = PluginRegistry::instance();
+  std::lock_guard<std::mutex> lock(registry.mutex());
+  const OpEntry* entry = registry.find_op(op);
+  if (entry == nullptr || entry->plugin == nullptr) return false;
+  *plugin = entry->plugin->name;
+  *version = entry->plugin->version;
+  return true;
+}
+
 }  // namespace kiln

@@ -45,4 +45,9 @@ class PluginRegistry {
   std::map<std::string, Status> failed_init_;
 };
 
+// The plugin that registered custom op `op` in this process: sets its name and version and
+// returns true, or returns false when no loaded plugin registers it. Saved graphs record this
+// (proto OpRequirement), so loading one without the plugin names the plugin that is missing.
+bool find_op_provider(const std::string& op, std::string* plugin, std::string* version);
+
 }  // namespace kiln

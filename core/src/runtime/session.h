@@ -21,11 +21,13 @@ struct SessionOptions {
   std::vector<std::string> devices;  // specs; empty: kiln.yaml's `devices:`, else "cpu"
   int32_t num_threads = 0;           // 0: kiln.yaml's `threads:`, else one per core
   std::vector<std::string> custom_extensions;
+  bool graph_passes = true;  // run the optimization passes at load (core/src/passes)
 };
 
 struct LoadOptions {
   // Weights by name (MAX's weights_registry); they override the graph's own sources. Borrowed.
   std::vector<std::pair<std::string, kiln_tensor*>> weights;
+  bool skip_passes = false;  // internal: constant folding loads one-node graphs as written
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -37,6 +39,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Runtime& runtime() const { return *runtime_; }
   const std::vector<kiln_device*>& devices() const { return devices_; }
   int32_t num_threads() const { return num_threads_; }
+  bool graph_passes() const { return graph_passes_; }
 
   // Maps a graph device ref onto a device: "" to the session's first device, "cpu"/"cpu:N" to
   // its Nth host device (else the runtime's host), "gpu"/"gpu:N" to its Nth accelerator,
@@ -53,6 +56,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Runtime> runtime_;
   std::vector<kiln_device*> devices_;
   int32_t num_threads_ = 1;
+  bool graph_passes_ = true;
 };
 
 }  // namespace kiln

@@ -15,6 +15,7 @@
 
 #include "ir/graph_builder.h"
 #include "ir/type_checks.h"
+#include "ops/control_flow.h"
 #include "ops/op_schema.h"
 #include "serialize/proto_convert.h"
 #include "serialize/serialize.h"
@@ -67,7 +68,8 @@ Status read_node(const proto::Node& pn, int index, const ModelIndex& model, Grap
       pn.name().empty() ? "node " + std::to_string(index) : "node '" + pn.name() + "'";
   if (pn.name().empty()) return invalid_argument(label + " (" + pn.op() + ") has no name");
   if (pn.op().empty()) return invalid_argument(label + " has no op");
-  if (!is_core_op(pn.op()) && model.required_ops.count(pn.op()) == 0) {
+  if (!is_core_op(pn.op()) && !is_structural_op(pn.op()) &&
+      model.required_ops.count(pn.op()) == 0) {
     return not_found("unknown op '" + pn.op() + "' in " + label +
                      " (neither a core op nor listed in the model's requirements)");
   }
@@ -88,7 +90,8 @@ Status read_node(const proto::Node& pn, int index, const ModelIndex& model, Grap
     KILN_ASSIGN_OR_RETURN(Attribute attr, from_proto(pa, label + " attribute '" + name + "'"));
     node.attrs.emplace(name, std::move(attr));
   }
-  if (pn.outputs_size() == 0) return invalid_argument(label + " (" + pn.op() + ") has no outputs");
+  if (pn.outputs_size() == 0 && !is_effect_op(pn.op()))
+    return invalid_argument(label + " (" + pn.op() + ") has no outputs");
   std::vector<TensorType> stated;
   std::vector<std::string> names;
   for (int i = 0; i < pn.outputs_size(); ++i) {
@@ -101,10 +104,13 @@ Status read_node(const proto::Node& pn, int index, const ModelIndex& model, Grap
   return builder->add_node(std::move(node), stated, names).status();
 }
 
-StatusOr<Graph> read_graph(const proto::Graph& pg, const ModelIndex& model) {
+// `callables`: the subgraphs its control-flow nodes may name (those read before it).
+StatusOr<Graph> read_graph(const proto::Graph& pg, const ModelIndex& model,
+                           const std::vector<Graph>* callables) {
   Graph graph;
   graph.name = pg.name();
   GraphBuilder builder(&graph);
+  builder.set_callable_subgraphs(callables);
   for (int i = 0; i < pg.inputs_size(); ++i) {
     const proto::Value& pv = pg.inputs(i);
     const std::string what = "input " + std::to_string(i) + " '" + pv.name() + "'";
@@ -151,7 +157,9 @@ StatusOr<Graph> read_model(const proto::Model& pm, const std::string& base_dir) 
     requirements.push_back(OpRequirement{r.op(), r.plugin(), r.plugin_version()});
   }
   if (!pm.has_graph()) return invalid_argument("the model has no graph");
-  KILN_ASSIGN_OR_RETURN(Graph graph, read_graph(pm.graph(), index));
+  // Subgraphs first, each checked against those before it (so calls never form a cycle); the
+  // main graph then sees them all.
+  std::vector<Graph> subgraphs;
   std::set<std::string> subgraph_names;
   for (int i = 0; i < pm.subgraphs_size(); ++i) {
     const proto::Graph& ps = pm.subgraphs(i);
@@ -161,11 +169,13 @@ StatusOr<Graph> read_model(const proto::Model& pm, const std::string& base_dir) 
     if (!subgraph_names.insert(ps.name()).second) {
       return invalid_argument("subgraph name '" + ps.name() + "' appears twice");
     }
-    auto sub = read_graph(ps, index);
+    auto sub = read_graph(ps, index, &subgraphs);
     if (!sub.is_ok()) return sub.status().with_context(label);
     sub->base_dir = base_dir;
-    graph.subgraphs.push_back(std::move(sub).value());
+    subgraphs.push_back(std::move(sub).value());
   }
+  KILN_ASSIGN_OR_RETURN(Graph graph, read_graph(pm.graph(), index, &subgraphs));
+  graph.subgraphs = std::move(subgraphs);
   for (const auto& [key, value] : pm.metadata()) graph.metadata.emplace(key, value);
   graph.requirements = std::move(requirements);
   graph.base_dir = base_dir;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 
+#include "runtime/plugin_registry.h"
 #include "serialize/proto_convert.h"
 #include "serialize/serialize.h"
 
@@ -108,6 +109,12 @@ void add_requirements(const Graph& graph, proto::Model* model) {
     pr->set_op(r.op);
     pr->set_plugin(r.plugin);
     pr->set_plugin_version(r.plugin_version);
+    // A graph built in this process: name the loaded plugin that provides the op, if any.
+    std::string plugin, version;
+    if (r.plugin.empty() && find_op_provider(r.op, &plugin, &version)) {
+      pr->set_plugin(plugin);
+      pr->set_plugin_version(version);
+    }
   }
 }
 

@@ -74,6 +74,7 @@ class Graph:
         self._handle: Optional[int] = None
         self._weights: Dict[str, tuple] = {}
         self._outputs: List[TensorValue] = []
+        self._init_subgraph_state(None)
         if custom_extensions:
             from .._runtime import get_runtime  # noqa: PLC0415
 
@@ -200,6 +201,101 @@ class Graph:
         self._weights[weight.name] = (weight, value)
         return value
 
+    # -- subgraphs --------------------------------------------------------------------------
+    def _init_subgraph_state(self, parent: Optional["Graph"]) -> None:
+        self._parent = parent
+        # Values of enclosing graphs used here, each with the input it became: (outer, inner).
+        self._captures: List[tuple] = []
+        self._attached = False
+        self._subgraph_count = 0
+
+    def add_subgraph(self, name: str, forward: Optional[Callable[..., Any]] = None,
+                     input_types: Iterable[Type] = (),
+                     path: Optional[Union[str, os.PathLike]] = None,
+                     custom_extensions: Sequence[Union[str, os.PathLike]] = ()) -> "Graph":
+        """A subgraph of this graph for :func:`ops.call` (built now with ``forward`` if given,
+        else inside ``with subgraph:``). Values of this graph (or of graphs enclosing it) used
+        inside become extra inputs, which ``ops.call`` passes along. kiln has no chain values, so
+        none is added to ``input_types``."""
+        if path is not None:
+            raise NotImplementedError("add_subgraph: loading a subgraph from a file is not "
+                                      "supported; build it with `forward` instead")
+        if custom_extensions:
+            from .._runtime import get_runtime  # noqa: PLC0415
+
+            for extension in custom_extensions:
+                get_runtime().load_plugin(os.fspath(extension))
+        sub = self._new_subgraph(name, list(input_types))
+        if forward is not None:
+            with sub:
+                result = forward(*sub._inputs)
+                if result is not None:
+                    sub.output(*(result if isinstance(result, (list, tuple)) else [result]))
+        return sub
+
+    def _main(self) -> "Graph":
+        graph = self
+        while graph._parent is not None:
+            graph = graph._parent
+        return graph
+
+    def _unique_subgraph_name(self, base: str) -> str:
+        main = self._main()
+        main._subgraph_count += 1
+        return f"{base}_{main._subgraph_count}"
+
+    def _new_subgraph(self, name: str, input_types: List[Type],
+                      input_names: Optional[Sequence[str]] = None) -> "Graph":
+        out = c_void_p()
+        lib.kiln_graph_create_subgraph(self._live(), _capi.encode(name), byref(out))
+        sub = Graph.__new__(Graph)
+        sub._weights = {}
+        sub._init_subgraph_state(self)  # also keeps this graph (which it points into) alive
+        sub._adopt(out.value)  # type: ignore[arg-type]
+        names = list(input_names) if input_names is not None else [
+            f"input{i}" for i in range(len(input_types))]
+        sub._inputs = [sub._add_input(n, t) for n, t in zip(names, input_types)]
+        return sub
+
+    def _encloses(self, other: "Graph") -> bool:
+        """Whether ``other`` is this graph or a subgraph built inside it (at any depth)."""
+        graph: Optional[Graph] = other
+        while graph is not None:
+            if graph is self:
+                return True
+            graph = graph._parent
+        return False
+
+    def _capture(self, value: TensorValue) -> TensorValue:
+        """``value``, a value of an enclosing graph, as an input of this subgraph."""
+        for outer, inner in self._captures:
+            if outer._handle == value._handle:
+                return inner
+        if self._parent is None or not value._graph._encloses(self._parent):
+            raise ValueError("a value of another graph was used; values cannot cross graphs")
+        if self._attached:
+            raise ValueError(f"subgraph '{self.name}' is already in use (called) and cannot "
+                             f"take new values from outside")
+        outer = value if value._graph is self._parent else self._parent._capture(value)
+        inner = self._add_input("", value.type)
+        self._captures.append((outer, inner))
+        return inner
+
+    def _attach(self) -> None:
+        """Copies this finished subgraph into its main graph's subgraph list (once)."""
+        if self._attached:
+            return
+        if self._parent is None:
+            raise ValueError(f"graph '{self.name}' is not a subgraph: make it with "
+                             f"Graph.add_subgraph")
+        lib.kiln_graph_add_subgraph(self._parent._live(), self._live())
+        self._attached = True
+
+    @property
+    def subgraph_count(self) -> int:
+        """How many subgraphs the main graph holds."""
+        return int(lib.kiln_graph_get_subgraph_count(self._live()))
+
     # -- metadata, introspection ----------------------------------------------------------
     def set_metadata(self, key: str, value: str) -> None:
         """Sets a string metadata entry (saved in the ``.kiln`` file)."""
@@ -268,6 +364,7 @@ class Graph:
         lib.kiln_graph_load_from_buffer(buffer, len(buffer), byref(out))
         graph = cls.__new__(cls)
         graph._weights = {}
+        graph._init_subgraph_state(None)
         graph._adopt(out.value)  # type: ignore[arg-type]
         return graph
 

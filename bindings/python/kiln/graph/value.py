@@ -75,7 +75,10 @@ class TensorValue(Value):
         return value
 
     def _bound(self, graph: Optional["Graph"] = None) -> "TensorValue":
-        """The value as a node of a graph (a Weight is added to ``graph`` on first use)."""
+        """The value as a node of a graph (a Weight is added to ``graph`` on first use; a value
+        of a graph enclosing the subgraph ``graph`` becomes one of its inputs)."""
+        if graph is not None and graph is not self._graph and self._graph._encloses(graph):
+            return graph._capture(self)
         return self
 
     @property
@@ -146,11 +149,13 @@ class TensorValue(Value):
             index = (index,)
         return _ops().slice_tensor(self, index)
 
+    def print(self, label: str = "debug_tensor") -> None:
+        """Prints this value when the graph runs (``ops.print``)."""
+        _ops().print(self, label)
+
     def to(self, device: DeviceRef) -> "TensorValue":
-        """Moving a value between devices inside a graph needs a transfer op that kiln's
-        core does not have yet; graph device refs are mapped onto session devices instead."""
-        raise NotImplementedError("kiln has no transfer_to op yet: give inputs and ops the "
-                                  "device they should run on instead")
+        """This value copied to ``device`` (``ops.transfer_to``)."""
+        return _ops().transfer_to(self, device)
 
     # -- reductions -----------------------------------------------------------------------
     def argmax(self, axis: int = -1) -> "TensorValue":

@@ -10,8 +10,12 @@ exp log sqrt rsqrt relu sigmoid tanh silu gelu (unary); cast; matmul; reshape tr
 permute broadcast_to concat slice_tensor gather; sum mean max min argmax softmax
 (reductions); layer_norm; where; constant; custom.
 
-Composed here from core ops: not_equal, greater_equal, logical_not, flatten, squeeze,
+Composed here from core ops: flatten, squeeze,
 unsqueeze, stack, and ``gelu(approximate="quick")``.
+
+Convolution, pooling, signal and quantization (ops/nn.py, ops/quantization.py): conv2d conv3d
+conv2d_transpose max_pool2d avg_pool2d resize irfft dequantize qmatmul (core ops);
+as_interleaved_complex and hann_window (composed).
 """
 
 from __future__ import annotations
@@ -29,6 +33,17 @@ from .misc import constant, custom
 from .reduction import argmax, max, mean, min, softmax, sum
 from .shape import (broadcast_to, concat, flatten, gather, permute, reshape, slice_tensor,
                     squeeze, stack, transpose, unsqueeze)
+from .shape import (band_part, chunk, fold, gather_nd, masked_scatter, outer, pad, range, rebind,
+                    repeat_interleave, scatter, scatter_nd, shape_to_tensor, split, tile)
+from .nn import (ConvInputLayout, FilterLayout, InterpolationMode, as_interleaved_complex,
+                 avg_pool2d, conv2d, conv2d_transpose, conv3d, hann_window, irfft, max_pool2d,
+                 resize)
+from .quantization import dequantize, qmatmul
+from .control_flow import call, cond, while_loop
+from .misc import nonzero, print, transfer_to  # noqa: A004 (MAX's ops.print)
+from .elementwise import (atanh, cos, erf, floor, is_inf, is_nan, log1p, logical_and,
+                          logical_or, logical_xor, mod, round, sin, trunc)
+from .reduction import argmin, argsort, cumsum, logsoftmax, top_k
 
 __all__ = [
     "abs", "add", "argmax", "broadcast_to", "cast", "concat", "constant", "custom", "div",
@@ -36,6 +51,22 @@ __all__ = [
     "logical_not", "matmul", "max", "mean", "min", "mul", "negate", "not_equal", "permute",
     "pow", "relu", "reshape", "rsqrt", "sigmoid", "silu", "slice_tensor", "softmax", "sqrt",
     "squeeze", "stack", "sub", "sum", "tanh", "transpose", "unsqueeze", "where",
+]
+__all__ += [
+    "band_part", "chunk", "fold", "gather_nd", "masked_scatter", "outer", "pad", "range", "rebind",
+    "repeat_interleave", "scatter", "scatter_nd", "shape_to_tensor", "split", "tile",
+]
+__all__ += [
+    "ConvInputLayout", "FilterLayout", "InterpolationMode", "as_interleaved_complex",
+    "avg_pool2d", "conv2d", "conv2d_transpose", "conv3d", "dequantize", "hann_window", "irfft",
+    "max_pool2d", "qmatmul", "resize",
+]
+
+__all__ += ["call", "cond", "nonzero", "print", "transfer_to", "while_loop"]
+__all__ += [
+    "argmin", "argsort", "atanh", "cos", "cumsum", "erf", "floor", "is_inf", "is_nan", "log1p",
+    "logical_and", "logical_or", "logical_xor", "logsoftmax", "mod", "round", "sin", "top_k",
+    "trunc",
 ]
 
 

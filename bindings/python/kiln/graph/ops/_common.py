@@ -26,6 +26,9 @@ def graph_of(operands: Iterable[Any]) -> Graph:
     for operand in operands:
         if isinstance(operand, TensorValue) and not isinstance(operand, Weight):
             graphs[id(operand._graph)] = operand._graph
+    current = Graph._current_or_none()
+    if graphs and current is not None and all(g._encloses(current) for g in graphs.values()):
+        return current  # a subgraph being built uses values of the graphs around it
     if len(graphs) > 1:
         names = ", ".join(repr(g.name) for g in graphs.values())
         raise ValueError(f"operands belong to different graphs ({names})")

@@ -1,4 +1,4 @@
-"""Element-wise ops: arithmetic, comparisons, activations, cast and where.
+"""Element-wise ops: arithmetic, comparisons, logic, unary math, activations, cast and where.
 
 Binary ops broadcast NumPy-style and need operands of one dtype; a Python or NumPy scalar (or
 array) operand becomes a constant of the other operand's dtype.
@@ -13,9 +13,10 @@ from ..value import TensorValue, TensorValueLike
 from ._common import as_value, binary_operands, emit1, graph_of, tensor_operand
 
 __all__ = [
-    "abs", "add", "cast", "div", "equal", "exp", "gelu", "greater", "greater_equal", "log",
-    "logical_not", "mul", "negate", "not_equal", "pow", "relu", "rsqrt", "sigmoid", "silu",
-    "sqrt", "sub", "tanh", "where",
+    "abs", "add", "atanh", "cast", "cos", "div", "equal", "erf", "exp", "floor", "gelu",
+    "greater", "greater_equal", "is_inf", "is_nan", "log", "log1p", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "mod", "mul", "negate", "not_equal", "pow", "relu", "round",
+    "rsqrt", "sigmoid", "silu", "sin", "sqrt", "sub", "tanh", "trunc", "where",
 ]
 
 
@@ -51,8 +52,15 @@ def div(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:
 
 
 def pow(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:  # noqa: A001
-    """Element-wise ``lhs ** rhs`` with NumPy broadcasting."""
+    """Element-wise ``lhs ** rhs`` with NumPy broadcasting (integer types: exact, wrapping on
+    overflow; a negative exponent gives 0 unless the base is 1 or -1)."""
     return _binary("pow", lhs, rhs)
+
+
+def mod(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:
+    """Element-wise remainder with the sign of ``rhs`` (Python's ``%``, NumPy's ``mod``), with
+    NumPy broadcasting. ``x mod 0`` is 0 for integers and NaN for floats."""
+    return _binary("mod", lhs, rhs)
 
 
 def maximum(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:
@@ -77,25 +85,36 @@ def greater(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:
 
 
 def not_equal(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:
-    """Element-wise ``lhs != rhs`` as a bool tensor (composed: ``equal(equal(l, r), False)``;
-    NaN != NaN is True, as in NumPy)."""
-    same = equal(lhs, rhs)
-    return equal(same, False)
+    """Element-wise ``lhs != rhs`` as a bool tensor, with NumPy broadcasting (NaN != NaN is
+    True, as in NumPy)."""
+    return _binary("not_equal", lhs, rhs)
 
 
 def greater_equal(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:
-    """Element-wise ``lhs >= rhs`` as a bool tensor (composed of ``greater``, ``equal`` and
-    ``where``; comparisons with NaN are False, as in NumPy)."""
-    above = greater(lhs, rhs)
-    return where(above, above, equal(lhs, rhs))
+    """Element-wise ``lhs >= rhs`` as a bool tensor, with NumPy broadcasting (comparisons with
+    NaN are False)."""
+    return _binary("greater_equal", lhs, rhs)
+
+
+# -- logic (bool operands) -------------------------------------------------------------------
+def logical_and(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:
+    """Element-wise ``lhs and rhs`` of bool tensors, with NumPy broadcasting."""
+    return _binary("logical_and", lhs, rhs)
+
+
+def logical_or(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:
+    """Element-wise ``lhs or rhs`` of bool tensors, with NumPy broadcasting."""
+    return _binary("logical_or", lhs, rhs)
+
+
+def logical_xor(lhs: TensorValueLike, rhs: TensorValueLike) -> TensorValue:
+    """Element-wise exclusive or of bool tensors, with NumPy broadcasting."""
+    return _binary("logical_xor", lhs, rhs)
 
 
 def logical_not(x: TensorValueLike) -> TensorValue:
-    """Element-wise negation of a bool tensor (composed: ``equal(x, False)``)."""
-    value = tensor_operand("logical_not", x)
-    if value.dtype != DType.bool:
-        raise TypeError(f"logical_not needs a bool tensor, got {value.dtype!r}")
-    return equal(value, False)
+    """Element-wise negation of a bool tensor."""
+    return _unary("logical_not", x)
 
 
 # -- unary math ------------------------------------------------------------------------------
@@ -132,6 +151,57 @@ def rsqrt(x: TensorValueLike) -> TensorValue:
 def tanh(x: TensorValueLike) -> TensorValue:
     """Element-wise hyperbolic tangent."""
     return _unary("tanh", x)
+
+
+def atanh(x: TensorValueLike) -> TensorValue:
+    """Element-wise inverse hyperbolic tangent (NaN outside [-1, 1], +-inf at +-1)."""
+    return _unary("atanh", x)
+
+
+def cos(x: TensorValueLike) -> TensorValue:
+    """Element-wise cosine (radians)."""
+    return _unary("cos", x)
+
+
+def sin(x: TensorValueLike) -> TensorValue:
+    """Element-wise sine (radians)."""
+    return _unary("sin", x)
+
+
+def erf(x: TensorValueLike) -> TensorValue:
+    """Element-wise Gauss error function."""
+    return _unary("erf", x)
+
+
+def log1p(x: TensorValueLike) -> TensorValue:
+    """Element-wise ``log(1 + x)``, accurate for small ``x``."""
+    return _unary("log1p", x)
+
+
+def floor(x: TensorValueLike) -> TensorValue:
+    """Element-wise largest integer not above ``x`` (the identity on integer types)."""
+    return _unary("floor", x)
+
+
+def round(x: TensorValueLike) -> TensorValue:  # noqa: A001
+    """Element-wise rounding to the nearest integer, halves to even as NumPy (the identity on
+    integer types)."""
+    return _unary("round", x)
+
+
+def trunc(x: TensorValueLike) -> TensorValue:
+    """Element-wise rounding toward zero (the identity on integer types)."""
+    return _unary("trunc", x)
+
+
+def is_inf(x: TensorValueLike) -> TensorValue:
+    """Element-wise test for +-inf of a float tensor, as a bool tensor."""
+    return _unary("is_inf", x)
+
+
+def is_nan(x: TensorValueLike) -> TensorValue:
+    """Element-wise test for NaN of a float tensor, as a bool tensor."""
+    return _unary("is_nan", x)
 
 
 # -- activations -----------------------------------------------------------------------------
