@@ -55,7 +55,8 @@ kiln_runtime* runtime(std::string* error) {
 // Sessions by thread count, shared by all tests.
 kiln_session* session_for(int num_threads, std::string* error) {
   static std::mutex mutex;
-  static std::map<int, kiln_session*> sessions;
+  // Never destroyed, like the runtime: the sessions live as long as the test process.
+  static auto& sessions = *new std::map<int, kiln_session*>();
   kiln_runtime* rt = runtime(error);
   if (rt == nullptr) return nullptr;
   std::lock_guard<std::mutex> lock(mutex);
