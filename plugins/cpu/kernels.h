@@ -30,7 +30,7 @@ kiln_status* register_index_kernels(kiln_registrar* registrar);  // gather_nd sc
 kiln_status* register_reduction_kernels(kiln_registrar* registrar);      // sum mean max min argmax
 kiln_status* register_normalization_kernels(kiln_registrar* registrar);  // (log)softmax, layer_norm
 kiln_status* register_conv_kernels(kiln_registrar* registrar);    // conv2d/3d, transpose, pools
-kiln_status* register_signal_kernels(kiln_registrar* registrar);  // irfft, resize
+kiln_status* register_signal_kernels(kiln_registrar* registrar);  // irfft, resize, hann_window, ...
 kiln_status* register_quant_kernels(kiln_registrar* registrar);   // dequantize, qmatmul
 kiln_status* register_sort_kernels(kiln_registrar* registrar);           // top_k, argsort
 kiln_status* register_misc_kernels(kiln_registrar* registrar);  // nonzero

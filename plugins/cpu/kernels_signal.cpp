@@ -3,7 +3,10 @@
 // summed directly in double against a table of twiddles: O(n * bins) per line, no FFT library
 // (Debian's oneDNN has none and no FFT package is a dependency yet). resize interpolates H and W
 // of an NCHW tensor with PyTorch's conventions (half-pixel centres, align_corners=False; bicubic
-// with A = -0.75 and clamped borders; nearest takes floor(dst * in / out)).
+// with A = -0.75 and clamped borders; nearest takes floor(dst * in / out)). hann_window computes
+// each value in double as sin^2(pi i / d) (= (1 - cos(2 pi i / d)) / 2, without the cancellation
+// near 0), d = N when periodic, else N - 1; a window of length 1 is [1] (torch.hann_window).
+// as_interleaved_complex keeps the C-order elements: a copy.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -242,12 +245,77 @@ kiln_status* resize_kernel(Kernel& k, const void*) {
   return k.error(KILN_STATUS_UNIMPLEMENTED, "no CPU kernel for dtype %s", dtype_name(x.dtype));
 }
 
+template <class T>
+void hann_values(T* y, int64_t length, bool periodic, int threads) {
+  if (length == 1) {
+    store(1.0, y);
+    return;
+  }
+  const double denominator = static_cast<double>(periodic ? length : length - 1);
+  parallel_for(length, 4096, threads, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const double s = std::sin(M_PI * static_cast<double>(i) / denominator);
+      store(s * s, y + i);
+    }
+  });
+}
+
+kiln_status* hann_window_kernel(Kernel& k, const void*) {
+  Tensor y;
+  KILN_CPU_TRY(k.output(0, &y));
+  int64_t length = 0, periodic = 1;
+  KILN_CPU_TRY(k.attr_int("window_length", 0, &length));
+  KILN_CPU_TRY(k.attr_int("periodic", 1, &periodic));
+  if (y.rank != 1 || y.shape[0] != length) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT,
+                   "output %s is not a window of window_length=%lld values",
+                   shape_string(y).c_str(), static_cast<long long>(length));
+  }
+  if (length == 0) return nullptr;
+  const int threads = k.num_threads();
+  switch (y.dtype) {
+    case KILN_DTYPE_FLOAT32:
+      hann_values(y.as<float>(), length, periodic != 0, threads);
+      return nullptr;
+    case KILN_DTYPE_FLOAT64:
+      hann_values(y.as<double>(), length, periodic != 0, threads);
+      return nullptr;
+    case KILN_DTYPE_FLOAT16:
+      hann_values(y.as<f16>(), length, periodic != 0, threads);
+      return nullptr;
+    case KILN_DTYPE_BFLOAT16:
+      hann_values(y.as<bf16>(), length, periodic != 0, threads);
+      return nullptr;
+    default:
+      break;
+  }
+  return k.error(KILN_STATUS_UNIMPLEMENTED, "no CPU kernel for dtype %s", dtype_name(y.dtype));
+}
+
+kiln_status* as_interleaved_complex_kernel(Kernel& k, const void*) {
+  Tensor x, y;
+  KILN_CPU_TRY(k.input(0, &x));
+  KILN_CPU_TRY(k.output(0, &y));
+  if (x.rank < 1 || y.rank != x.rank + 1 || y.dtype != x.dtype ||
+      y.num_elements != x.num_elements || y.shape[y.rank - 1] != 2) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT, "bad operands: input %s, output %s",
+                   shape_string(x).c_str(), shape_string(y).c_str());
+  }
+  if (x.data != y.data && x.num_elements > 0) std::memcpy(y.data, x.data, x.byte_size());
+  return nullptr;
+}
+
 }  // namespace
 
 kiln_status* register_signal_kernels(kiln_registrar* registrar) {
   KILN_CPU_TRY(
       register_kernel(registrar, "irfft", kFloatTypes, 0, kernel_entry<irfft_kernel>, nullptr));
-  return register_kernel(registrar, "resize", kFloatTypes, 0, kernel_entry<resize_kernel>, nullptr);
+  KILN_CPU_TRY(
+      register_kernel(registrar, "resize", kFloatTypes, 0, kernel_entry<resize_kernel>, nullptr));
+  KILN_CPU_TRY(register_kernel(registrar, "as_interleaved_complex", kFloatTypes, 0,
+                               kernel_entry<as_interleaved_complex_kernel>, nullptr));
+  return register_kernel(registrar, "hann_window", kFloatTypes, -1,
+                         kernel_entry<hann_window_kernel>, nullptr);
 }
 
 }  // namespace kiln_cpu

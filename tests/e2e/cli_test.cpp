@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -600,35 +601,136 @@ TEST_F(Cli, OutputDirThatIsAFile) {
 
 // ---- kiln ops, kiln inspect --kernels / --optimized / --placement ---------------------------
 
-TEST_F(Cli, OpsListsEveryCoreOpTheLibraryKnows) {
-  const nlohmann::json j = kiln_json({"ops"});
-  std::vector<std::string> listed = j["ops"].get<std::vector<std::string>>();
-  EXPECT_EQ(j["count"].get<size_t>(), listed.size());
-  EXPECT_EQ(listed, kiln::op_names());  // the C ABI enumeration, in process
-  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));
-  for (const char* op :
-       {"add", "matmul", "softmax", "layer_norm", "constant", "kiln.fused_matmul"}) {
-    EXPECT_NE(std::find(listed.begin(), listed.end(), op), listed.end()) << op;
+// custom and inplace_custom name no op of their own: `kiln ops` lists the ops loaded plugins add,
+// which a custom node may name.
+TEST_F(Cli, OpsListsThePluginOpsCustomNodesMayName) {
+  const nlohmann::json bare = kiln_json({"ops"});
+  EXPECT_EQ(bare["custom"]["dispatch_ops"], (nlohmann::json::array({"custom", "inplace_custom"})));
+  for (const auto& op : bare["custom"]["plugin_ops"]) {
+    EXPECT_EQ(kiln::op_kind(op["name"].get<std::string>()), kiln::OpKind::kUnknown) << op;
   }
-  // Every op of MAX's list that some loaded kernel implements is a core op (the list grows as
-  // ops are added, so no count is fixed here).
-  const fs::path reference =
-      fs::path(build_dir()).parent_path().parent_path() / "shared/reference/max-ops.txt";
-  if (!fs::exists(reference)) GTEST_SKIP() << reference << " is not here";
+  const std::string testdev = build_dir() + "/tests/abi/plugins/libtestdev.so";
+  if (!fs::exists(testdev)) GTEST_SKIP() << testdev << " is not built";
+  const nlohmann::json j = kiln_json({"--plugin", testdev, "ops"});
+  std::map<std::string, nlohmann::json> ops;
+  for (const auto& op : j["custom"]["plugin_ops"]) ops[op["name"].get<std::string>()] = op;
+  ASSERT_EQ(ops.count("testdev.scale"), 1u) << j["custom"].dump();
+  ASSERT_EQ(ops["testdev.scale"]["kernels"].size(), 1u);
+  EXPECT_EQ(ops["testdev.scale"]["kernels"][0]["plugin"], "testdev");
+  EXPECT_EQ(ops.count("add"), 0u);  // core ops are not plugin ops
+  const ProcessResult text = kiln({"--plugin", testdev, "ops"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_CONTAINS(text.out, "custom, inplace_custom: a node named by an op a plugin registers");
+  EXPECT_CONTAINS(text.out, "testdev.scale");
+}
+
+TEST_F(Cli, OpsListsEveryOpAGraphMayUse) {
+  const nlohmann::json j = kiln_json({"ops"});
+  std::vector<std::string> listed;
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& op : j["ops"]) {
+    listed.push_back(op["name"].get<std::string>());
+    by_name[listed.back()] = op;
+  }
+  EXPECT_EQ(j["count"].get<size_t>(), listed.size());
+  EXPECT_EQ(listed, kiln::graph_op_names());  // the C ABI enumeration, in process
+  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));
+  // The count is the sum of the groups, and every op is in the group of its kind.
+  size_t sum = 0;
+  std::map<std::string, size_t> per_kind;
+  for (const auto& op : j["ops"]) ++per_kind[op["kind"].get<std::string>()];
+  for (const auto& [group, count] : j["groups"].items()) {
+    sum += count.get<size_t>();
+    EXPECT_EQ(per_kind[group], count.get<size_t>()) << group;
+  }
+  EXPECT_EQ(sum, listed.size());
+  EXPECT_EQ(per_kind.count("unknown"), 0u);
+  // Every core op is listed, and so are the ops outside the schema table.
+  for (const std::string& core : kiln::op_names()) EXPECT_EQ(by_name.count(core), 1u) << core;
+  EXPECT_GT(listed.size(), kiln::op_names().size());
+  const std::map<std::string, std::string> kinds = {{"add", "kernel"},
+                                                    {"matmul", "kernel"},
+                                                    {"kiln.fused_matmul", "kernel"},
+                                                    {"hann_window", "kernel"},
+                                                    {"as_interleaved_complex", "kernel"},
+                                                    {"constant", "executor"},
+                                                    {"transfer_to", "executor"},
+                                                    {"allgather", "executor"},
+                                                    {"reshape", "executor"},
+                                                    {"call", "control_flow"},
+                                                    {"cond", "control_flow"},
+                                                    {"while_loop", "control_flow"},
+                                                    {"print", "effect"}};
+  for (const auto& [name, kind] : kinds) {
+    ASSERT_EQ(by_name.count(name), 1u) << name;
+    EXPECT_EQ(by_name[name]["kind"], kind) << name;
+    EXPECT_EQ(by_name[name]["executor"].get<bool>(), kind != "kernel") << name;
+    EXPECT_EQ(static_cast<int>(kiln::op_kind(name)),
+              static_cast<int>(kiln_get_op_kind(name.c_str())));
+  }
+  EXPECT_EQ(kiln::op_kind("while_loop"), kiln::OpKind::kControlFlow);
+  EXPECT_EQ(kiln::op_kind("constant"), kiln::OpKind::kExecutor);
+  EXPECT_EQ(kiln::op_kind("my_custom_op"), kiln::OpKind::kUnknown);
+  EXPECT_EQ(kiln_get_op_kind(nullptr), KILN_OP_KIND_UNKNOWN);
+  EXPECT_EQ(kiln_get_graph_op_name(kiln_get_graph_op_count()), nullptr);
+  // Kernels come from the runtime's kernel list: the CPU plugin's for kernel ops, none for the
+  // executor's own (constant), the ones no executor step uses for reshape.
   const nlohmann::json kernels = kiln_json({"inspect", "--kernels"});
   std::set<std::string> with_kernel;
   for (const auto& k : kernels["kernels"]) with_kernel.insert(k["op"].get<std::string>());
-  std::ifstream in(reference);
-  size_t checked = 0;
-  for (std::string name; std::getline(in, name);) {
-    if (name.empty() || with_kernel.count(name) == 0) continue;
-    ++checked;
-    EXPECT_NE(std::find(listed.begin(), listed.end(), name), listed.end()) << name;
+  for (const char* op : {"matmul", "hann_window", "as_interleaved_complex"}) {
+    bool cpu = false;
+    for (const auto& k : by_name[op]["kernels"]) {
+      cpu = cpu || (k["plugin"] == "cpu" && k["device_api"] == "cpu");
+    }
+    EXPECT_TRUE(cpu) << op;
   }
-  EXPECT_GT(checked, 10u);
+  EXPECT_TRUE(by_name["constant"]["kernels"].empty());
+  EXPECT_TRUE(by_name["while_loop"]["kernels"].empty());
+  for (const auto& [name, op] : by_name) {
+    EXPECT_EQ(!op["kernels"].empty(), with_kernel.count(name) == 1) << name;
+  }
+  // The Python package's composed ops are apart: not graph ops, and not counted.
+  std::set<std::string> composed;
+  for (const auto& op : j["python_composed"]) {
+    composed.insert(op["name"].get<std::string>());
+    EXPECT_FALSE(op["emits"].get<std::string>().empty());
+    EXPECT_EQ(by_name.count(op["name"].get<std::string>()), 0u);
+  }
+  EXPECT_EQ(composed, (std::set<std::string>{"chunk", "outer", "shape_to_tensor"}));
+
+  // Every op of MAX's list that some loaded kernel implements is a graph op (the list grows as
+  // ops are added, so no count is fixed here).
+  const fs::path reference =
+      fs::path(build_dir()).parent_path().parent_path() / "shared/reference/max-ops.txt";
+  if (fs::exists(reference)) {
+    std::ifstream in(reference);
+    size_t checked = 0;
+    for (std::string name; std::getline(in, name);) {
+      if (name.empty() || with_kernel.count(name) == 0) continue;
+      ++checked;
+      EXPECT_EQ(by_name.count(name), 1u) << name;
+    }
+    EXPECT_GT(checked, 10u);
+  }
+
   const ProcessResult text = kiln({"ops"});
-  EXPECT_EQ(text.exit_code, 0);
-  EXPECT_CONTAINS(text.out, "core ops (" + std::to_string(listed.size()) + ")");
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_CONTAINS(text.out, "graph ops (" + std::to_string(listed.size()) + ")");
+  EXPECT_CONTAINS(text.out,
+                  "core ops run by plugin kernels (" + std::to_string(per_kind["kernel"]) + ")");
+  EXPECT_CONTAINS(text.out, "control flow: the executor runs their subgraphs (");
+  EXPECT_CONTAINS(text.out, "composed by the Python package");
+  // One line per op: the name, then where it runs.
+  auto line_of = [&](const std::string& op) {
+    const size_t at = text.out.find("\n  " + op + " ");
+    if (at == std::string::npos) return std::string();
+    return text.out.substr(at + 1, text.out.find('\n', at + 1) - at - 1);
+  };
+  EXPECT_CONTAINS(line_of("constant"), "executor");
+  EXPECT_CONTAINS(line_of("while_loop"), "executor");
+  EXPECT_CONTAINS(line_of("hann_window"), "cpu (api cpu)");
+  EXPECT_CONTAINS(line_of("chunk"), "python: split");
 }
 
 TEST_F(Cli, InspectKernelsListsPluginApiDtypesAndPriority) {
@@ -685,7 +787,8 @@ TEST_F(Cli, InspectPlacementNamesKernelsAndWhyOthersWereNot) {
   }
   // A GPU plugin built here registers kernels for the same ops: they are passed over by device.
   bool any_gpu_build = false;
-  for (const auto& p : kiln_json({"plugins"})["plugins"]) any_gpu_build |= p["name"] != "cpu";
+  const nlohmann::json plugins = kiln_json({"plugins"});  // kept: the loop borrows from it
+  for (const auto& p : plugins["plugins"]) any_gpu_build |= p["name"] != "cpu";
   if (any_gpu_build) {
     bool said_device_api = false;
     for (const auto& n : j["nodes"])

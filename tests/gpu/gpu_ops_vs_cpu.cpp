@@ -191,7 +191,7 @@ std::string build(const Case& c, Graph* g) {
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     std::vector<kiln_dim> dims;
     for (int64_t d : c.inputs[i].shape) dims.push_back({d, nullptr});
-    kiln_tensor_type type = {sizeof(type), c.inputs[i].dtype, dims.size(), dims.data(), nullptr};
+    kiln_tensor_type type = {sizeof(type), c.inputs[i].dtype, dims.size(), dims.data(), nullptr, 0};
     const std::string name = "in" + std::to_string(i);
     error = take(kiln_graph_add_input(g->graph, name.c_str(), &type, &values[i]));
     if (!error.empty()) return error;

@@ -71,3 +71,38 @@ def test_cli_reports_bad_input(tmp_path: Path, kiln_cli: Path) -> None:
                             capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "x" in (result.stderr + result.stdout)
+
+
+def test_kiln_ops_lists_every_op_the_python_package_offers(kiln_cli: Path) -> None:
+    """`kiln ops --json`: each function of kiln.graph.ops adds the graph op of its name, or is
+    one the CLI lists as composed by the Python package (custom ops aside)."""
+    import inspect  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    result = subprocess.run([str(kiln_cli), "ops", "--json"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    graph_ops = {op["name"] for op in report["ops"]}
+    composed = {op["name"] for op in report["python_composed"]}
+    assert not composed & graph_ops
+    functions = {name for name in ops.__all__
+                 if inspect.isfunction(getattr(ops, name))}
+    plugin_ops = {"custom", "inplace_custom"}  # emit a plugin's op, named by the caller
+    assert composed <= functions, composed - functions
+    assert functions - plugin_ops - graph_ops == composed
+    for name in ("call", "cond", "while_loop", "print", "hann_window", "as_interleaved_complex"):
+        assert name in graph_ops, name
+
+    # The same list and kinds through the C ABI, in process.
+    from kiln import _capi  # noqa: PLC0415
+
+    lib = _capi.lib
+    names = [_capi.decode(lib.kiln_get_graph_op_name(i))
+             for i in range(lib.kiln_get_graph_op_count())]
+    assert names == [op["name"] for op in report["ops"]]
+    kinds = {1: "kernel", 2: "executor", 3: "control_flow", 4: "effect", 5: "buffer"}
+    for op in report["ops"]:
+        assert kinds[lib.kiln_get_op_kind(_capi.encode(op["name"]))] == op["kind"], op["name"]
+    assert lib.kiln_get_op_kind(_capi.encode("chunk")) == 0  # composed: not a graph op
+    assert lib.kiln_get_graph_op_name(len(names)) is None

@@ -71,6 +71,7 @@ TEST(OpsRegistryTest, NamesAndKinds) {
   }
   EXPECT_FALSE(is_core_op("my_custom_op"));
   EXPECT_TRUE(is_host_handled_op("constant"));
+  EXPECT_TRUE(is_host_handled_op("reshape"));  // a view of the contiguous input
   EXPECT_FALSE(is_host_handled_op("add"));
 }
 
@@ -539,6 +540,127 @@ TEST(NnOpsTest, Constant) {
   EXPECT_CONTAINS(infer_error("constant", {T(F32, {2})}, {{"value", Attribute{value}}}),
                   "takes 0 inputs");
   EXPECT_CONTAINS(infer_error("constant", {}), "missing required attribute 'value'");
+}
+
+TensorType on(TensorType t, const char* device) {
+  t.device = device;
+  return t;
+}
+
+TEST(CollectiveOpsTest, Allgather) {
+  // One output per operand, each on its operand's device, all the concatenation.
+  auto out = infer("allgather", {on(T(F32, {2, 3}), "cpu:0"), on(T(F32, {4, 3}), "cpu:1"),
+                                 on(T(F32, {1, 3}), "cpu:2")});
+  ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+  ASSERT_EQ(out->size(), 3u);
+  const char* devices[] = {"cpu:0", "cpu:1", "cpu:2"};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*out)[i], T(F32, {7, 3}));
+    EXPECT_EQ((*out)[i].device, devices[i]);
+  }
+  // Negative axis, symbolic dims, bool and int64.
+  out =
+      infer("allgather", {on(T(BOOL, {sym("b"), 2}), "gpu:0"), on(T(BOOL, {sym("b"), 5}), "gpu:1")},
+            {{"axis", A(int64_t{-1})}});
+  ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+  EXPECT_EQ((*out)[1], T(BOOL, {sym("b"), 7}));
+  EXPECT_EQ((*out)[1].device, "gpu:1");
+  out = infer("allgather", {on(T(I64, {sym("n"), 2}), "cpu"), on(T(I64, {sym("n"), 2}), "cpu:1")});
+  ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+  EXPECT_EQ((*out)[0], T(I64, {sym("2*n"), 2}));
+  // A single operand gathers to itself.
+  EXPECT_EQ(infer_one("allgather", {on(T(F32, {3}), "cpu")}), T(F32, {3}));
+
+  // Errors name the operand and the reason.
+  EXPECT_CONTAINS(infer_error("allgather", {}), "takes at least 1 input");
+  EXPECT_CONTAINS(
+      infer_error("allgather", {on(T(F32, {2, 3}), "cpu:0"), on(T(F32, {2, 4}), "cpu:1")}),
+      "allgather 'n1': operand 1 has shape [2, 4] but operand 0 has [2, 3]: dim 1 differs off "
+      "the gather axis 0");
+  EXPECT_CONTAINS(
+      infer_error("allgather", {on(T(F32, {2, 3}), "cpu:0"), on(T(F32, {2, 3, 1}), "cpu:1")}),
+      "operand 1 has rank 3 but operand 0 has rank 2");
+  EXPECT_CONTAINS(infer_error("allgather", {on(T(F32, {2}), "cpu:0"), on(T(I64, {2}), "cpu:1")}),
+                  "operand 1 has dtype int64 but operand 0 has float32");
+  EXPECT_CONTAINS(infer_error("allgather", {on(T(F32, {2}), "cpu:0"), on(T(F32, {2}), "cpu:1")},
+                              {{"axis", A(int64_t{1})}}),
+                  "attribute 'axis' is 1 but the rank is 1");
+  EXPECT_CONTAINS(infer_error("allgather", {on(T(F32, {}), "cpu:0"), on(T(F32, {}), "cpu:1")}),
+                  "no axis exists");
+  EXPECT_CONTAINS(infer_error("allgather", {on(T(F32, {2}), "cpu:0"), on(T(F32, {2}), "cpu:1"),
+                                            on(T(F32, {2}), "cpu")}),
+                  "operand 0 and operand 2 are both on device 'cpu'; allgather takes one operand "
+                  "per device");
+  EXPECT_CONTAINS(infer_error("allgather", {T(F32, {2}), T(F32, {2})}),
+                  "the session's first device");
+  EXPECT_CONTAINS(infer_error("allgather", {on(T(F32, {2}), "cpu:0")}, {{"dim", A(int64_t{0})}}),
+                  "unknown attribute 'dim'");
+  Node node;
+  node.op = "allgather";
+  node.name = "g";
+  node.device = "gpu:1";
+  auto wrong = infer_output_types(node, {on(T(F32, {2}), "gpu:0"), on(T(F32, {2}), "gpu:1")});
+  ASSERT_FALSE(wrong.is_ok());
+  EXPECT_CONTAINS(wrong.status().message(), "the node names device 'gpu:1' but operand 0 is on");
+
+  EXPECT_TRUE(places_outputs_by_operand("allgather"));
+  EXPECT_FALSE(places_outputs_by_operand("concat"));
+  EXPECT_TRUE(is_host_handled_op("allgather"));
+}
+
+// ---- Signal: hann_window, as_interleaved_complex ------------------------------------------
+
+TEST(SignalOpsTest, HannWindow) {
+  auto out = infer_one("hann_window", {}, {{"window_length", A(int64_t{8})}});
+  EXPECT_EQ(out, T(F32, {Dim(8)}));
+  EXPECT_EQ(infer_one("hann_window", {},
+                      {{"window_length", A(int64_t{0})},
+                       {"periodic", Attribute{false}},
+                       {"dtype", A(DType::kFloat64)}}),
+            T(DType::kFloat64, {Dim(0)}));
+  EXPECT_EQ(infer_one("hann_window", {},
+                      {{"window_length", A(int64_t{3})},
+                       {"periodic", A(int64_t{0})},
+                       {"dtype", A(DType::kBFloat16)}}),
+            T(DType::kBFloat16, {Dim(3)}));
+
+  EXPECT_CONTAINS(infer_error("hann_window", {}, {{"window_length", A(int64_t{-1})}}),
+                  "hann_window 'n1': attribute 'window_length' is -1; it must be in [0, 2^32]");
+  EXPECT_CONTAINS(infer_error("hann_window", {}), "window_length");
+  EXPECT_CONTAINS(infer_error("hann_window", {}, {{"window_length", A(2.5)}}),
+                  "attribute 'window_length' must be an int");
+  EXPECT_CONTAINS(
+      infer_error("hann_window", {}, {{"window_length", A(int64_t{4})}, {"dtype", A(I32)}}),
+      "attribute 'dtype' is int32; the window needs a float dtype");
+  EXPECT_CONTAINS(
+      infer_error("hann_window", {}, {{"window_length", A(int64_t{4})}, {"periodic", A("yes")}}),
+      "attribute 'periodic' must be a bool");
+  EXPECT_CONTAINS(infer_error("hann_window", {},
+                              {{"window_length", A(int64_t{4})}, {"periodic", A(int64_t{2})}}),
+                  "attribute 'periodic' must be a bool");
+  EXPECT_CONTAINS(infer_error("hann_window", {T(F32, {4})}, {{"window_length", A(int64_t{4})}}),
+                  "takes 0 inputs");
+}
+
+TEST(SignalOpsTest, AsInterleavedComplex) {
+  EXPECT_EQ(infer_one("as_interleaved_complex", {T(F32, {Dim(2), Dim(3), Dim(8)})}),
+            T(F32, {Dim(2), Dim(3), Dim(4), Dim(2)}));
+  EXPECT_EQ(infer_one("as_interleaved_complex", {T(DType::kFloat16, {Dim(0)})}),
+            T(DType::kFloat16, {Dim(0), Dim(2)}));
+  EXPECT_EQ(infer_one("as_interleaved_complex", {T(F32, {sym("batch"), sym("2*n")})}),
+            T(F32, {sym("batch"), sym("n"), Dim(2)}));
+
+  EXPECT_CONTAINS(infer_error("as_interleaved_complex", {T(F32, {Dim(2), Dim(7)})}),
+                  "as_interleaved_complex 'n1': operand 0 (x) has shape [2, 7]; its last dim 7 "
+                  "is odd");
+  EXPECT_CONTAINS(infer_error("as_interleaved_complex", {T(F32, {sym("n")})}),
+                  "is not known to be even");
+  EXPECT_CONTAINS(infer_error("as_interleaved_complex", {T(F32, {})}), "needs rank >= 1");
+  EXPECT_CONTAINS(infer_error("as_interleaved_complex", {T(I32, {Dim(4)})}),
+                  "operand 0 (x) has dtype int32; as_interleaved_complex needs a float dtype");
+  EXPECT_CONTAINS(
+      infer_error("as_interleaved_complex", {T(F32, {Dim(4)})}, {{"axis", A(int64_t{0})}}),
+      "accepts no attributes");
 }
 
 }  // namespace

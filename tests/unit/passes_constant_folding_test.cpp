@@ -74,5 +74,40 @@ TEST(PassesConstantFolding, LeavesNodesThatReadInputsOrCannotBeEvaluated) {
   EXPECT_EQ(count_op(only_constants.graph, "negate"), 1u);
 }
 
+TEST(PassesConstantFolding, FoldsANodeWithoutOperands) {
+  auto runtime = cpu_runtime();
+  if (!runtime) GTEST_SKIP() << "KILN_TEST_BUILD_DIR is not set (run through ctest)";
+  Builder b;
+  const ValueId x = b.input("x", {5});
+  AttrMap attrs;
+  attrs["window_length"].value = int64_t{5};
+  attrs["periodic"].value = false;
+  const ValueId w = b.op("hann_window", {}, std::move(attrs));
+  b.outputs({b.op("mul", {x, w})});
+
+  Graph g = b.graph;
+  PassContext ctx;
+  auto session = cpu_session(runtime, true);
+  ctx.session = session.get();
+  auto folded = fold_constants(ctx, g);
+  ASSERT_TRUE(folded.is_ok()) << folded.status().to_string();
+  EXPECT_EQ(*folded, 1u);
+  ASSERT_EQ(g.nodes.size(), 2u);
+  EXPECT_EQ(g.nodes[0].op, "constant");
+  EXPECT_TRUE(g.nodes[0].inputs.empty());
+  auto value = get_tensor_attr(g.nodes[0], "value");
+  ASSERT_TRUE(value.is_ok());
+  ASSERT_EQ((*value)->shape, std::vector<int64_t>{5});
+  const float* window = reinterpret_cast<const float*>((*value)->data());
+  const float expected[] = {0.f, 0.5f, 1.f, 0.5f, 0.f};  // np.hanning(5)
+  for (size_t i = 0; i < 5; ++i) EXPECT_NEAR(window[i], expected[i], 1e-7f) << i;
+
+  const std::vector<float> in = random_floats(5, 3);
+  RunResult on = run_graph(session, b.graph, {in});
+  RunResult off = run_graph(cpu_session(runtime, false), b.graph, {in});
+  ASSERT_TRUE(on.model && off.model);
+  EXPECT_EQ(on.outputs[0], off.outputs[0]);
+}
+
 }  // namespace
 }  // namespace kiln

@@ -77,6 +77,7 @@ class TensorTypeC(Structure):
         ("rank", c_size_t),
         ("dims", POINTER(Dim)),
         ("device", c_char_p),
+        ("is_buffer", c_int32),
     ]
 
 
@@ -89,6 +90,7 @@ class TensorSpecC(Structure):
         ("shape", POINTER(c_int64)),
         ("dim_exprs", POINTER(c_char_p)),
         ("device", c_char_p),
+        ("is_buffer", c_int32),
     ]
 
 
@@ -245,6 +247,10 @@ _FUNCTIONS = {
     "kiln_set_log_level": (None, [c_int32]),
     "kiln_dtype_get_name": (c_char_p, [c_int32]),
     "kiln_dtype_from_name": (c_int32, [c_char_p]),
+    # Ops a graph may name (sorted) and how each runs (kiln_op_kind)
+    "kiln_get_graph_op_count": (c_size_t, []),
+    "kiln_get_graph_op_name": (c_char_p, [c_size_t]),
+    "kiln_get_op_kind": (c_int32, [c_char_p]),
     # Status
     "kiln_status_get_code": (c_int32, [c_void_p]),
     "kiln_status_get_message": (c_char_p, [c_void_p]),

@@ -68,6 +68,8 @@ class TensorSpec:
         self.dims: List[Union[int, str]] = list(dims) if dims is not None else [
             d if d is not None else "?" for d in shape]
         self.device: Optional[str] = device
+        # A mutable buffer input: the kiln Tensor passed for it is updated in place.
+        self.is_buffer: bool = False
 
     @staticmethod
     def _from_c(spec: _capi.TensorSpecC) -> "TensorSpec":
@@ -81,8 +83,10 @@ class TensorSpec:
             else:
                 shape.append(int(spec.shape[i]))
                 dims.append(int(spec.shape[i]))
-        return TensorSpec(shape, DType(spec.dtype), _capi.decode(spec.name), dims,
-                          _capi.decode(spec.device) or None)
+        out = TensorSpec(shape, DType(spec.dtype), _capi.decode(spec.name), dims,
+                         _capi.decode(spec.device) or None)
+        out.is_buffer = bool(spec.is_buffer)
+        return out
 
     def __repr__(self) -> str:
         return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r}, name={self.name!r})"
@@ -362,7 +366,25 @@ def _as_tensor(value: Any, what: str) -> Tensor:
                     f"{type(value).__name__}")
 
 
+def _as_buffer_input(value: Any, spec: TensorSpec) -> Tensor:
+    """A buffer input is written in place, so it must be a kiln Tensor the caller keeps (a
+    NumPy array or scalar would be converted, and the writes would be lost)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"input '{spec.name}' is a mutable buffer, which the model updates in "
+                        f"place: pass a kiln Tensor (e.g. Tensor.from_numpy(array)), not "
+                        f"{type(value).__name__}")
+    if value.dtype != spec.dtype:
+        raise ValueError(f"input '{spec.name}' expects {spec.dtype.name}, got "
+                         f"{value.dtype.name}")
+    if not value.is_contiguous:
+        raise ValueError(f"input '{spec.name}' is a mutable buffer, updated in place: pass a "
+                         "contiguous tensor")
+    return value
+
+
 def _as_input(value: Any, spec: TensorSpec) -> Tensor:
+    if spec.is_buffer:
+        return _as_buffer_input(value, spec)
     if isinstance(value, (bool, int, float, np.generic)) and not isinstance(value, np.ndarray):
         if spec.shape:
             raise ValueError(f"input '{spec.name}' has rank {len(spec.shape)}; a scalar "

@@ -261,6 +261,11 @@ typedef struct kiln_tensor_type {
   size_t rank;
   const kiln_dim* dims; /* rank entries */
   const char* device;   /* device ref ("cpu", "gpu:0"); NULL: the session's first device */
+  /* Appended in ABI 0.1 (read only when struct_size covers it). Nonzero: a mutable buffer (MAX's
+   * BufferType), allowed for graph inputs only; read and written by the ops buffer_load,
+   * buffer_store, buffer_store_slice and by plugin ops (inplace_custom), in node order. The
+   * tensor the caller passes for such an input is updated in place by kiln_model_execute. */
+  int32_t is_buffer;
 } kiln_tensor_type;
 
 /* Metadata of a value, model input or model output. All pointers live as long as the object
@@ -273,6 +278,9 @@ typedef struct kiln_tensor_spec {
   const int64_t* shape;          /* rank entries; -1 where the dim is symbolic */
   const char* const* dim_exprs;  /* rank entries; NULL where static, else "batch", "2*batch" */
   const char* device;            /* device ref, or "" when unplaced */
+  /* Appended in ABI 0.1 (written only when struct_size covers it): nonzero for a mutable buffer
+   * input (see kiln_tensor_type.is_buffer). */
+  int32_t is_buffer;
 } kiln_tensor_spec;
 
 /* An attribute of an op. Set name, kind, and the field(s) the kind uses (kiln_attr_kind). */
@@ -483,6 +491,27 @@ KILN_API kiln_status* kiln_model_execute(kiln_model* model, kiln_tensor* const* 
 KILN_API size_t kiln_get_op_count(void);
 /* NULL when index is out of range. */
 KILN_API const char* kiln_get_op_name(size_t index);
+
+/* How libkiln carries out an op a graph names (kiln_get_op_kind). Appended in ABI 0.1. */
+typedef enum kiln_op_kind {
+  KILN_OP_KIND_UNKNOWN = 0,      /* not an op of libkiln: a plugin's custom op, or no op at all */
+  KILN_OP_KIND_KERNEL = 1,       /* a core op run by a plugin's kernel */
+  KILN_OP_KIND_EXECUTOR = 2,     /* a core op the executor carries out itself, with no kernel
+                                  * (constant, reshape: a view, transfer_to, ...) */
+  KILN_OP_KIND_CONTROL_FLOW = 3, /* runs subgraphs (call, cond, while_loop); no schema */
+  KILN_OP_KIND_EFFECT = 4,       /* an effect of the executor with no outputs (print); no schema */
+  KILN_OP_KIND_BUFFER = 5        /* reads or writes a mutable buffer input (buffer_load,
+                                  * buffer_store, buffer_store_slice); run by the executor */
+} kiln_op_kind;
+
+/* Every op a graph may name, sorted: the core ops and the ops the executor handles through
+ * subgraphs, effects or buffers (kinds KERNEL .. BUFFER). Names live for the process. Appended
+ * in ABI 0.1. */
+KILN_API size_t kiln_get_graph_op_count(void);
+/* NULL when index is out of range. */
+KILN_API const char* kiln_get_graph_op_name(size_t index);
+/* The kiln_op_kind of `op` (KILN_OP_KIND_UNKNOWN for NULL or a name libkiln does not know). */
+KILN_API int32_t kiln_get_op_kind(const char* op);
 
 /* A kernel registered by a loaded plugin. Strings and dtypes live as long as the runtime. */
 typedef struct kiln_kernel_info {

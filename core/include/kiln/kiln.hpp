@@ -365,6 +365,29 @@ inline std::vector<std::string> op_names() {
   return out;
 }
 
+// How libkiln carries out an op a graph names (kiln_op_kind).
+enum class OpKind : int32_t {
+  kUnknown = KILN_OP_KIND_UNKNOWN,
+  kKernel = KILN_OP_KIND_KERNEL,
+  kExecutor = KILN_OP_KIND_EXECUTOR,
+  kControlFlow = KILN_OP_KIND_CONTROL_FLOW,
+  kEffect = KILN_OP_KIND_EFFECT,
+  kBuffer = KILN_OP_KIND_BUFFER,
+};
+
+inline OpKind op_kind(const std::string& op) {
+  return static_cast<OpKind>(kiln_get_op_kind(op.c_str()));
+}
+
+// Every op a graph may name (core ops, control flow, effects, buffer ops), sorted.
+inline std::vector<std::string> graph_op_names() {
+  std::vector<std::string> out;
+  for (size_t i = 0, n = kiln_get_graph_op_count(); i < n; ++i) {
+    out.push_back(kiln_get_graph_op_name(i));
+  }
+  return out;
+}
+
 class Runtime {
  public:
   Runtime() : Runtime(RuntimeOptions{}) {}

@@ -58,6 +58,8 @@ StatusOr<TensorType> type_from_c(const kiln_tensor_type* t, const std::string& w
     out.shape.push_back(std::move(d).value());
   }
   out.device = str_or_empty(t->device);
+  if (t->struct_size >= KILN_STRUCT_MIN_SIZE(kiln_tensor_type, is_buffer))
+    out.buffer = t->is_buffer != 0;
   KILN_RETURN_IF_ERROR(check_tensor_type(out, std::string(where) + ": " + what));
   return out;
 }
@@ -566,6 +568,8 @@ kiln_status* kiln_value_get_spec(const kiln_value* value, kiln_tensor_spec* out_
   out_spec->shape = value->shape.data();
   out_spec->dim_exprs = value->dim_exprs.data();
   out_spec->device = value->device.c_str();
+  if (out_spec->struct_size >= KILN_STRUCT_MIN_SIZE(kiln_tensor_spec, is_buffer))
+    out_spec->is_buffer = type.buffer ? 1 : 0;
   return nullptr;
   KILN_API_END
 }

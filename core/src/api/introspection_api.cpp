@@ -1,10 +1,15 @@
-// The C ABI of introspection: the core op list, the kernels plugins registered, and the nodes of
-// a loaded model (after the graph passes) with the kernel each runs on.
+// The C ABI of introspection: the core op list (and every op a graph may name, by kind), the
+// kernels plugins registered, and the nodes of a loaded model (after the graph passes) with the
+// kernel each runs on.
 #include <algorithm>
 #include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "api/c_status.h"
 #include "api/runtime_handles.h"
+#include "ops/control_flow.h"
 #include "ops/op_schema.h"
 #include "runtime/device.h"
 #include "runtime/plugin_record.h"
@@ -14,6 +19,34 @@ namespace {
 const std::vector<std::string>& op_names() {
   static const std::vector<std::string>* names =
       new std::vector<std::string>(kiln::core_op_names());
+  return *names;
+}
+
+// The ops the executor handles without a schema: candidates checked against the predicates of
+// ops/control_flow.h, so a name they drop is not listed (ops_test checks none is missing).
+const char* const kStructuralOps[] = {"buffer_load", "buffer_store", "buffer_store_slice", "call",
+                                      "cond",        "print",        "while_loop"};
+
+kiln_op_kind op_kind(std::string_view op) {
+  if (kiln::is_core_op(op)) {
+    return kiln::is_host_handled_op(op) ? KILN_OP_KIND_EXECUTOR : KILN_OP_KIND_KERNEL;
+  }
+  if (kiln::is_control_flow_op(op)) return KILN_OP_KIND_CONTROL_FLOW;
+  if (kiln::is_buffer_op(op)) return KILN_OP_KIND_BUFFER;
+  if (kiln::is_effect_op(op)) return KILN_OP_KIND_EFFECT;
+  return KILN_OP_KIND_UNKNOWN;
+}
+
+const std::vector<std::string>& graph_op_names() {
+  static const std::vector<std::string>* names = [] {
+    auto* out = new std::vector<std::string>(kiln::core_op_names());
+    for (const char* op : kStructuralOps) {
+      if (kiln::is_structural_op(op) && !kiln::is_core_op(op)) out->emplace_back(op);
+    }
+    std::sort(out->begin(), out->end());
+    out->erase(std::unique(out->begin(), out->end()), out->end());
+    return out;
+  }();
   return *names;
 }
 
@@ -48,6 +81,17 @@ size_t kiln_get_op_count(void) { return op_names().size(); }
 const char* kiln_get_op_name(size_t index) {
   const auto& names = op_names();
   return index < names.size() ? names[index].c_str() : nullptr;
+}
+
+size_t kiln_get_graph_op_count(void) { return graph_op_names().size(); }
+
+const char* kiln_get_graph_op_name(size_t index) {
+  const auto& names = graph_op_names();
+  return index < names.size() ? names[index].c_str() : nullptr;
+}
+
+int32_t kiln_get_op_kind(const char* op) {
+  return op == nullptr ? KILN_OP_KIND_UNKNOWN : op_kind(op);
 }
 
 size_t kiln_runtime_get_kernel_count(const kiln_runtime* runtime) {

@@ -18,6 +18,8 @@ kiln_status* get_spec(const std::vector<kiln::SpecStorage>& specs, size_t index,
                               "kiln_tensor_spec", function);
   if (!s.is_ok()) return kiln::to_c_status(s);
   specs[index].fill(out_spec);
+  if (out_spec->struct_size >= KILN_SIZE_THROUGH(kiln_tensor_spec, is_buffer))
+    out_spec->is_buffer = specs[index].is_buffer ? 1 : 0;
   return nullptr;
 }
 

@@ -8,7 +8,9 @@
 
 namespace kiln {
 
-std::string TensorType::to_string() const { return dtype_name(dtype) + shape_to_string(shape); }
+std::string TensorType::to_string() const {
+  return (buffer ? "buffer " : "") + dtype_name(dtype) + shape_to_string(shape);
+}
 
 std::optional<int64_t> static_num_elements(const std::vector<int64_t>& shape) {
   int64_t total = 1;

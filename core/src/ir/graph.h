@@ -20,10 +20,14 @@ struct TensorType {
   DType dtype = DType::kInvalid;
   Shape shape;
   std::string device;  // device ref ("cpu", "gpu:0"); empty = unplaced
+  // A mutable buffer (MAX's BufferType): only graph inputs have this type. Only the buffer ops
+  // (buffer_load, buffer_store, buffer_store_slice) and plugin ops (inplace_custom) take it.
+  bool buffer = false;
 
-  std::string to_string() const;  // "float32[batch, 128]"
+  std::string to_string() const;  // "float32[batch, 128]", "buffer float32[4]"
   friend bool operator==(const TensorType& a, const TensorType& b) {
-    return a.dtype == b.dtype && a.shape == b.shape;  // device is placement, not type
+    // device is placement, not type
+    return a.dtype == b.dtype && a.shape == b.shape && a.buffer == b.buffer;
   }
 };
 

@@ -183,6 +183,7 @@ StatusOr<std::vector<ValueId>> GraphBuilder::add_node_checked(
 StatusOr<ValueId> GraphBuilder::add_weight(Weight weight, TensorType type) {
   const std::string what = "weight '" + weight.name + "'";
   KILN_RETURN_IF_ERROR(check_new_value_name(weight.name, what));
+  if (type.buffer) return invalid_argument(what + ": a weight cannot be a mutable buffer");
   KILN_ASSIGN_OR_RETURN(uint64_t bytes, static_byte_size(type, what));
   if (weight.inline_data && weight.external) {
     return invalid_argument(what + " has both inline data and an external source");
@@ -220,6 +221,11 @@ Status GraphBuilder::set_outputs(const std::vector<ValueId>& outputs) {
     if (outputs[i] < 0 || static_cast<size_t>(outputs[i]) >= graph_->values.size()) {
       return invalid_argument("graph output " + std::to_string(i) +
                               " is not a value of this graph");
+    }
+    const Value& value = graph_->values[static_cast<size_t>(outputs[i])];
+    if (value.type.buffer) {
+      return invalid_argument("graph output " + std::to_string(i) + " is the mutable buffer '" +
+                              value.name + "'; output a buffer_load of it instead");
     }
   }
   graph_->outputs = outputs;

@@ -19,10 +19,14 @@
 namespace kiln {
 
 bool is_control_flow_op(std::string_view op);
-// `print` (attribute `label`; operands: none, or the tensor to print): an effect the executor
-// performs, so its node has no outputs and is never removed as dead code.
+// `print` (attribute `label`; operands: none, or the tensor to print), `buffer_store` and
+// `buffer_store_slice`: effects the executor performs, so their nodes have no outputs and are
+// never removed as dead code (nor reordered: nodes run in graph order).
 bool is_effect_op(std::string_view op);
-// Control-flow and effect ops: checked here, not in the core op table.
+// The ops on mutable buffers (buffer_ops.cpp): buffer_load, buffer_store, buffer_store_slice.
+// The executor runs them itself, in node order, on the buffer's device.
+bool is_buffer_op(std::string_view op);
+// Control-flow, effect and buffer ops: checked here, not in the core op table.
 bool is_structural_op(std::string_view op);
 
 // The subgraph named by the node's string attribute `attr`, with an error naming the node, the
@@ -36,5 +40,13 @@ StatusOr<const Graph*> find_subgraph(const Node& node, const std::string& attr,
 StatusOr<std::vector<TensorType>> infer_structural_op_types(const Node& node,
                                                            const std::vector<TensorType>& inputs,
                                                            const std::vector<Graph>& subgraphs);
+
+// Checks a buffer op's operands and attributes (buffer_ops.cpp) and returns its output types.
+//   buffer_load        (buffer)                -> a tensor of the buffer's dtype and shape
+//   buffer_store       (buffer, source)        -> nothing; source has the buffer's type
+//   buffer_store_slice (buffer, source)        -> nothing; attributes starts, stops, steps and
+//                      squeeze as slice_tensor's; source has the type of that slice
+StatusOr<std::vector<TensorType>> infer_buffer_op_types(const Node& node,
+                                                        const std::vector<TensorType>& inputs);
 
 }  // namespace kiln

@@ -2,10 +2,11 @@
 // input types are its formal parameters: a plain symbolic dim ("n") binds to the caller's dim,
 // any other dim must equal the caller's once those symbols are replaced, and the output types are
 // the subgraph's with the same replacement.
-#include "ops/control_flow.h"
-
 #include <cctype>
 #include <map>
+#include <optional>
+
+#include "ops/control_flow.h"
 
 namespace kiln {
 namespace {
@@ -18,12 +19,12 @@ Status node_error(const Node& node, const std::string& message) {
   return invalid_argument(describe_node(node) + ": " + message);
 }
 
-bool plain_symbol(const Dim& d, std::string* name) {
-  if (d.is_static()) return false;
-  const std::vector<std::string> symbols = d.symbols();
-  if (symbols.size() != 1 || d != Dim::symbol(symbols[0])) return false;
-  *name = symbols[0];
-  return true;
+// The name of `d` when it is one bare symbol ("batch", not "2*batch").
+std::optional<std::string> plain_symbol(const Dim& d) {
+  if (d.is_static()) return std::nullopt;
+  std::vector<std::string> symbols = d.symbols();
+  if (symbols.size() != 1 || d != Dim::symbol(symbols[0])) return std::nullopt;
+  return std::move(symbols[0]);
 }
 
 // `d` with every bound symbol replaced by its dim (through the expression text, which Dim
@@ -64,9 +65,9 @@ StatusOr<DimMap> bind_inputs(const Node& node, const Graph& sub,
   DimMap map;
   auto mismatch = [&](size_t k) {
     return node_error(node, "operand " + std::to_string(first + k) + " is " +
-                                inputs[first + k].to_string() + " but input " +
-                                std::to_string(k) + " '" + sub.value(sub.inputs[k]).name +
-                                "' of " + subgraph_label(sub) + " is " +
+                                inputs[first + k].to_string() + " but input " + std::to_string(k) +
+                                " '" + sub.value(sub.inputs[k]).name + "' of " +
+                                subgraph_label(sub) + " is " +
                                 sub.value(sub.inputs[k]).type.to_string());
   };
   for (size_t k = 0; k < sub.inputs.size(); ++k) {
@@ -75,9 +76,9 @@ StatusOr<DimMap> bind_inputs(const Node& node, const Graph& sub,
     if (formal.dtype != actual.dtype || formal.shape.size() != actual.shape.size())
       return mismatch(k);
     for (size_t d = 0; d < formal.shape.size(); ++d) {
-      std::string name;
-      if (!plain_symbol(formal.shape[d], &name)) continue;
-      auto [it, inserted] = map.emplace(name, actual.shape[d]);
+      std::optional<std::string> name = plain_symbol(formal.shape[d]);
+      if (!name) continue;
+      auto [it, inserted] = map.emplace(std::move(*name), actual.shape[d]);
       if (!inserted && it->second != actual.shape[d]) return mismatch(k);
     }
   }
@@ -106,8 +107,8 @@ Status check_attrs(const Node& node, const std::vector<std::string>& accepted) {
     if (known) continue;
     std::string list;
     for (const std::string& a : accepted) list += (list.empty() ? "" : ", ") + a;
-    return node_error(node, "unknown attribute '" + name + "' (" + node.op + " accepts " + list +
-                                ")");
+    return node_error(node,
+                      "unknown attribute '" + name + "' (" + node.op + " accepts " + list + ")");
   }
   return Status::ok();
 }
@@ -147,9 +148,8 @@ StatusOr<std::vector<TensorType>> infer_cond(const Node& node,
   KILN_ASSIGN_OR_RETURN(const Graph* else_g, find_subgraph(node, "else_branch", subgraphs));
   KILN_RETURN_IF_ERROR(check_count(node, 1 + then_g->inputs.size() + else_g->inputs.size(),
                                    inputs.size(),
-                                   "the predicate, then the inputs of " +
-                                       subgraph_label(*then_g) + " and of " +
-                                       subgraph_label(*else_g)));
+                                   "the predicate, then the inputs of " + subgraph_label(*then_g) +
+                                       " and of " + subgraph_label(*else_g)));
   KILN_RETURN_IF_ERROR(check_bool_scalar(node, inputs[0], "operand 0 (pred)"));
   KILN_ASSIGN_OR_RETURN(DimMap then_map, bind_inputs(node, *then_g, inputs, 1));
   KILN_ASSIGN_OR_RETURN(DimMap else_map,
@@ -158,17 +158,15 @@ StatusOr<std::vector<TensorType>> infer_cond(const Node& node,
   KILN_ASSIGN_OR_RETURN(auto then_types, output_types(*then_g, then_map, device));
   KILN_ASSIGN_OR_RETURN(auto else_types, output_types(*else_g, else_map, device));
   if (then_types.size() != else_types.size()) {
-    return node_error(node, subgraph_label(*then_g) + " has " +
-                                std::to_string(then_types.size()) + " outputs but " +
-                                subgraph_label(*else_g) + " has " +
+    return node_error(node, subgraph_label(*then_g) + " has " + std::to_string(then_types.size()) +
+                                " outputs but " + subgraph_label(*else_g) + " has " +
                                 std::to_string(else_types.size()));
   }
   for (size_t k = 0; k < then_types.size(); ++k) {
     if (!(then_types[k] == else_types[k])) {
       return node_error(node, "output " + std::to_string(k) + " of " + subgraph_label(*then_g) +
                                   " is " + then_types[k].to_string() + " but " +
-                                  subgraph_label(*else_g) + " gives " +
-                                  else_types[k].to_string());
+                                  subgraph_label(*else_g) + " gives " + else_types[k].to_string());
     }
   }
   return then_types;
@@ -185,15 +183,13 @@ StatusOr<std::vector<TensorType>> infer_while(const Node& node,
   for (const Graph* g : {pred, body}) {
     if (g->inputs.size() < n) {
       return node_error(node, subgraph_label(*g) + " takes " + std::to_string(g->inputs.size()) +
-                                  " inputs, fewer than the " + std::to_string(n) +
-                                  " loop values");
+                                  " inputs, fewer than the " + std::to_string(n) + " loop values");
     }
   }
   KILN_RETURN_IF_ERROR(check_count(node, pred->inputs.size() + body->inputs.size() - n,
                                    inputs.size(),
                                    std::to_string(n) + " loop values, then the extra inputs of " +
-                                       subgraph_label(*pred) + " and of " +
-                                       subgraph_label(*body)));
+                                       subgraph_label(*pred) + " and of " + subgraph_label(*body)));
   // Each subgraph sees the loop values followed by its own extra operands.
   auto operands_of = [&](const Graph& g, size_t extra_first) {
     std::vector<TensorType> v(inputs.begin(), inputs.begin() + static_cast<ptrdiff_t>(n));
@@ -231,9 +227,17 @@ bool is_control_flow_op(std::string_view op) {
   return op == "call" || op == "cond" || op == "while_loop";
 }
 
-bool is_effect_op(std::string_view op) { return op == "print"; }
+bool is_effect_op(std::string_view op) {
+  return op == "print" || op == "buffer_store" || op == "buffer_store_slice";
+}
 
-bool is_structural_op(std::string_view op) { return is_control_flow_op(op) || is_effect_op(op); }
+bool is_buffer_op(std::string_view op) {
+  return op == "buffer_load" || op == "buffer_store" || op == "buffer_store_slice";
+}
+
+bool is_structural_op(std::string_view op) {
+  return is_control_flow_op(op) || is_effect_op(op) || is_buffer_op(op);
+}
 
 StatusOr<const Graph*> find_subgraph(const Node& node, const std::string& attr,
                                      const std::vector<Graph>& subgraphs) {
@@ -243,13 +247,19 @@ StatusOr<const Graph*> find_subgraph(const Node& node, const std::string& attr,
   std::string known;
   for (const Graph& g : subgraphs) known += (known.empty() ? "" : ", ") + g.name;
   return not_found(describe_node(node) + ": attribute '" + attr + "' names subgraph '" + name +
-                   "', which does not exist (subgraphs: " + (known.empty() ? "none" : known) +
-                   ")");
+                   "', which does not exist (subgraphs: " + (known.empty() ? "none" : known) + ")");
 }
 
 StatusOr<std::vector<TensorType>> infer_structural_op_types(const Node& node,
-                                                           const std::vector<TensorType>& inputs,
-                                                           const std::vector<Graph>& subgraphs) {
+                                                            const std::vector<TensorType>& inputs,
+                                                            const std::vector<Graph>& subgraphs) {
+  if (is_buffer_op(node.op)) return infer_buffer_op_types(node, inputs);
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (inputs[k].buffer) {
+      return node_error(node, "operand " + std::to_string(k) + " is a mutable buffer (" +
+                                  inputs[k].to_string() + "); load it with buffer_load first");
+    }
+  }
   if (node.op == "call") return infer_call(node, inputs, subgraphs);
   if (node.op == "cond") return infer_cond(node, inputs, subgraphs);
   if (node.op == "while_loop") return infer_while(node, inputs, subgraphs);

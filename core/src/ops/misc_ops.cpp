@@ -29,8 +29,7 @@ StatusOr<std::vector<TensorType>> infer_transfer_to(const OpContext& ctx) {
 }  // namespace
 
 void add_misc_schemas(std::vector<OpSchema>& out) {
-  out.push_back(
-      {"nonzero", 1, 1, {"x"}, {"out_dim"}, DtypeClass::kNumericOrBool, infer_nonzero});
+  out.push_back({"nonzero", 1, 1, {"x"}, {"out_dim"}, DtypeClass::kNumericOrBool, infer_nonzero});
   out.push_back({"transfer_to", 1, 1, {"x"}, {}, DtypeClass::kAny, infer_transfer_to});
 }
 

@@ -184,4 +184,41 @@ StatusOr<std::vector<std::optional<Dim>>> parse_shape_attr(const OpContext& ctx,
   return dims;
 }
 
+StatusOr<Shape> joined_shape(const OpContext& ctx, const std::string& what) {
+  const TensorType& first = ctx.input(0);
+  KILN_ASSIGN_OR_RETURN(int64_t axis_attr, get_int_attr(ctx.node, "axis", 0));
+  KILN_ASSIGN_OR_RETURN(size_t axis,
+                        ctx.normalize_axis(axis_attr, first.shape.size(), "attribute 'axis'"));
+  Shape shape = first.shape;
+  for (size_t k = 1; k < ctx.inputs.size(); ++k) {
+    KILN_RETURN_IF_ERROR(ctx.check_same_dtype(0, k));
+    const Shape& other = ctx.input(k).shape;
+    if (other.size() != shape.size()) {
+      return ctx.error(ctx.operand(k) + " has rank " + std::to_string(other.size()) + " but " +
+                       ctx.operand(0) + " has rank " + std::to_string(shape.size()));
+    }
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (i == axis || other[i] == shape[i]) continue;
+      return ctx.error(ctx.operand(k) + " has shape " + shape_to_string(other) + " but " +
+                       ctx.operand(0) + " has " + shape_to_string(first.shape) + ": dim " +
+                       std::to_string(i) + " differs off the " + what + " axis " +
+                       std::to_string(axis));
+    }
+    auto sum = dim_add(shape[axis], other[axis]);
+    if (!sum.is_ok()) return ctx.error(what + " axis size: " + sum.status().message());
+    shape[axis] = std::move(sum).value();
+  }
+  return shape;
+}
+
+StatusOr<bool> get_flag_attr(const OpContext& ctx, const std::string& name, bool default_value) {
+  const Attribute* attr = find_attr(ctx.node, name);
+  if (attr == nullptr) return default_value;
+  if (const auto* b = std::get_if<bool>(&attr->value)) return *b;
+  if (const auto* i = std::get_if<int64_t>(&attr->value)) {
+    if (*i == 0 || *i == 1) return *i == 1;
+  }
+  return ctx.error("attribute '" + name + "' must be a bool, got " + attr_kind_name(*attr));
+}
+
 }  // namespace kiln

@@ -23,6 +23,7 @@ const std::vector<OpSchema>& schema_table() {
     add_signal_schemas(t);
     add_quant_schemas(t);
     add_misc_schemas(t);
+    add_collective_schemas(t);
     std::sort(t.begin(), t.end(),
               [](const OpSchema& a, const OpSchema& b) { return a.name < b.name; });
     return t;
@@ -77,6 +78,10 @@ Status check_attr_names(const OpContext& ctx) {
 Status check_input_types(const OpContext& ctx) {
   for (size_t i = 0; i < ctx.inputs.size(); ++i) {
     const TensorType& t = ctx.inputs[i];
+    if (t.buffer) {
+      return ctx.error(ctx.operand(i) + " is a mutable buffer (" + t.to_string() +
+                       "); load it with buffer_load first");
+    }
     if (!dtype_is_valid(static_cast<int32_t>(t.dtype))) {
       return ctx.error(ctx.operand(i) + " has an unknown dtype code " +
                        std::to_string(static_cast<int32_t>(t.dtype)));
@@ -112,12 +117,14 @@ StatusOr<std::vector<TensorType>> infer_output_types(const Node& node,
   // Placement: the node's own device, else that of its first input.
   const std::string& device =
       !node.device.empty() ? node.device : (inputs.empty() ? node.device : inputs[0].device);
-  for (TensorType& t : outputs) {
+  const bool by_operand = places_outputs_by_operand(node.op);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    TensorType& t = outputs[i];
     if (t.shape.size() > kMaxRank) {
       return ctx.error("the output would have rank " + std::to_string(t.shape.size()) +
                        ", over the limit of " + std::to_string(kMaxRank));
     }
-    t.device = device;
+    t.device = by_operand && i < inputs.size() ? inputs[i].device : device;
   }
   return outputs;
 }
@@ -126,9 +133,20 @@ StatusOr<std::vector<TensorType>> resolve_output_types(const Node& node,
                                                        const std::vector<TensorType>& inputs,
                                                        const std::vector<TensorType>& stated) {
   if (!is_core_op(node.op)) {
-    if (stated.empty()) {
+    // A custom op with buffer operands writes them in place (inplace_custom) and may have no
+    // outputs; buffers are graph inputs only, never outputs.
+    const bool in_place =
+        std::any_of(inputs.begin(), inputs.end(), [](const TensorType& t) { return t.buffer; });
+    if (stated.empty() && !in_place) {
       return invalid_argument(describe_node(node) +
                               ": custom op needs its output types stated (it has no inference)");
+    }
+    for (size_t i = 0; i < stated.size(); ++i) {
+      if (stated[i].buffer) {
+        return invalid_argument(describe_node(node) + ": output " + std::to_string(i) +
+                                " is stated as a buffer (" + stated[i].to_string() +
+                                "); only graph inputs can be buffers");
+      }
     }
     return stated;
   }
@@ -158,6 +176,10 @@ std::vector<std::string> core_op_names() {
   return names;  // the table is sorted
 }
 
-bool is_host_handled_op(std::string_view op) { return op == "constant" || op == "transfer_to"; }
+bool is_host_handled_op(std::string_view op) {
+  return op == "constant" || op == "transfer_to" || op == "allgather" || op == "reshape";
+}
+
+bool places_outputs_by_operand(std::string_view op) { return op == "allgather"; }
 
 }  // namespace kiln

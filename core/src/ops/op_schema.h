@@ -31,4 +31,8 @@ std::vector<std::string> core_op_names();  // sorted
 // "value" at load; "reshape" of a contiguous tensor is a view).
 bool is_host_handled_op(std::string_view op);
 
+// Ops whose output i lives on the device of operand i rather than on the node's device
+// (collectives: "allgather"). Inference and placement both follow this.
+bool places_outputs_by_operand(std::string_view op);
+
 }  // namespace kiln

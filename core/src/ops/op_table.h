@@ -73,6 +73,11 @@ inline std::vector<TensorType> single_output(DType dtype, Shape shape) {
 
 // Broadcasting of two dims: equal, or one of them static 1. nullopt if incompatible.
 std::optional<Dim> broadcast_dim(const Dim& a, const Dim& b);
+// The shape of operands joined along attribute 'axis' (concat, allgather): one dtype and rank,
+// dims equal off the axis, the axis dims summed. `what` names the axis in errors ("concat").
+StatusOr<Shape> joined_shape(const OpContext& ctx, const std::string& what);
+// A flag attribute given as a bool or as an int 0/1.
+StatusOr<bool> get_flag_attr(const OpContext& ctx, const std::string& name, bool default_value);
 // Parses a shape attribute given as INTS or as a STRING of comma-separated dim expressions.
 // Entries equal to -1 come back as nullopt when allow_infer, else they are an error.
 StatusOr<std::vector<std::optional<Dim>>> parse_shape_attr(const OpContext& ctx,
@@ -89,7 +94,8 @@ void add_fused_schemas(std::vector<OpSchema>& out);  // core/src/passes/fused_op
 void add_conv_schemas(std::vector<OpSchema>& out);
 void add_signal_schemas(std::vector<OpSchema>& out);
 void add_quant_schemas(std::vector<OpSchema>& out);
-void add_misc_schemas(std::vector<OpSchema>& out);  // nonzero, transfer_to
+void add_misc_schemas(std::vector<OpSchema>& out);        // nonzero, transfer_to
+void add_collective_schemas(std::vector<OpSchema>& out);  // allgather
 
 // max/min with one input are reductions; elementwise_ops.cpp dispatches to this.
 StatusOr<std::vector<TensorType>> infer_reduction(const OpContext& ctx);

@@ -6,17 +6,6 @@
 namespace kiln {
 namespace {
 
-// A flag attribute given as a bool or as an int 0/1.
-StatusOr<bool> get_flag_attr(const OpContext& ctx, const std::string& name, bool default_value) {
-  const Attribute* attr = find_attr(ctx.node, name);
-  if (attr == nullptr) return default_value;
-  if (const auto* b = std::get_if<bool>(&attr->value)) return *b;
-  if (const auto* i = std::get_if<int64_t>(&attr->value)) {
-    if (*i == 0 || *i == 1) return *i == 1;
-  }
-  return ctx.error("attribute '" + name + "' must be a bool, got " + attr_kind_name(*attr));
-}
-
 StatusOr<size_t> axis_attr(const OpContext& ctx) {
   KILN_RETURN_IF_ERROR(ctx.check_min_rank(0, 1));
   KILN_ASSIGN_OR_RETURN(int64_t axis, get_int_attr(ctx.node, "axis", -1));

@@ -103,32 +103,8 @@ StatusOr<std::vector<TensorType>> infer_broadcast_to(const OpContext& ctx) {
 }
 
 StatusOr<std::vector<TensorType>> infer_concat(const OpContext& ctx) {
-  const TensorType& first = ctx.input(0);
-  KILN_ASSIGN_OR_RETURN(int64_t axis_attr, get_int_attr(ctx.node, "axis", 0));
-  KILN_ASSIGN_OR_RETURN(size_t axis,
-                        ctx.normalize_axis(axis_attr, first.shape.size(), "attribute 'axis'"));
-  Shape shape = first.shape;
-  for (size_t k = 1; k < ctx.inputs.size(); ++k) {
-    KILN_RETURN_IF_ERROR(ctx.check_same_dtype(0, k));
-    const Shape& other = ctx.input(k).shape;
-    if (other.size() != shape.size()) {
-      return ctx.error(ctx.operand(k) + " has rank " + std::to_string(other.size()) + " but " +
-                       ctx.operand(0) + " has rank " + std::to_string(shape.size()));
-    }
-    for (size_t i = 0; i < shape.size(); ++i) {
-      if (i == axis) continue;
-      if (other[i] != shape[i]) {
-        return ctx.error(ctx.operand(k) + " has shape " + shape_to_string(other) + " but " +
-                         ctx.operand(0) + " has " + shape_to_string(first.shape) + ": dim " +
-                         std::to_string(i) + " differs off the concat axis " +
-                         std::to_string(axis));
-      }
-    }
-    auto sum = dim_add(shape[axis], other[axis]);
-    if (!sum.is_ok()) return ctx.error("concat axis size: " + sum.status().message());
-    shape[axis] = std::move(sum).value();
-  }
-  return single_output(first.dtype, std::move(shape));
+  KILN_ASSIGN_OR_RETURN(Shape shape, joined_shape(ctx, "concat"));
+  return single_output(ctx.input(0).dtype, std::move(shape));
 }
 
 StatusOr<std::vector<TensorType>> infer_squeeze(const OpContext& ctx) {

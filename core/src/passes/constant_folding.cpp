@@ -21,8 +21,8 @@ namespace {
 constexpr size_t kMaxFoldedBytes = size_t{64} << 20;
 
 bool foldable_op(const std::string& op) {
-  static const std::set<std::string> kNever = {"constant", "transfer_to", "call", "cond",
-                                               "while_loop"};
+  static const std::set<std::string> kNever = {"constant", "transfer_to", "call",
+                                               "cond",     "while_loop",  "allgather"};
   return is_core_op(op) && kNever.count(op) == 0 && op.find("random") == std::string::npos;
 }
 
@@ -83,7 +83,8 @@ StatusOr<size_t> fold_constants(const PassContext& ctx, Graph& graph) {
   UseInfo info = compute_uses(graph);
   size_t folded = 0;
   for (Node& node : graph.nodes) {
-    if (!foldable_op(node.op) || node.inputs.empty() || node.outputs.size() != 1) continue;
+    // A node without operands (hann_window) depends on its attributes alone: it folds too.
+    if (!foldable_op(node.op) || node.outputs.size() != 1) continue;
     std::vector<const Node*> sources;
     for (ValueId id : node.inputs) {
       const int32_t p = info.producer[id];
@@ -101,7 +102,7 @@ StatusOr<size_t> fold_constants(const PassContext& ctx, Graph& graph) {
     }
     // The constant lands where the node would have run: its own device ref, else its first
     // input's (a constant with no ref of its own resolves through its output type, as here).
-    if (node.device.empty()) {
+    if (node.device.empty() && !sources.empty()) {
       node.device = !sources[0]->device.empty() ? sources[0]->device
                                                 : graph.value(node.inputs[0]).type.device;
     }

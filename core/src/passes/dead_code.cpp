@@ -29,7 +29,10 @@ size_t eliminate_dead_code(Graph& graph) {
   std::vector<bool> keep(graph.nodes.size(), false);
   for (size_t n = graph.nodes.size(); n-- > 0;) {
     const Node& node = graph.nodes[n];
-    bool live = !is_core_op(node.op);  // a plugin's op may have effects (inplace_custom)
+    // Kept even when unused: plugin ops (which may have effects, e.g. inplace_custom writing a
+    // buffer) and structural ops (control flow; print and buffer stores are effects). An unused
+    // buffer_load only reads, so it may go.
+    bool live = !is_core_op(node.op) && node.op != "buffer_load";
     for (ValueId id : node.outputs) live = live || needed[id];
     if (!live) continue;
     keep[n] = true;

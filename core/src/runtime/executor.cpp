@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "api/c_status.h"
+#include "ops/buffer_ops.h"
 #include "runtime/device.h"
 #include "runtime/input_binding.h"
 #include "runtime/kernel_context.h"
@@ -46,6 +47,13 @@ class Execution final : public OutputAllocator {
   Status run_reshape(const Step& step);
   Status run_subgraph(const Step& step);
   Status run_print(const Step& step);
+  Status run_buffer_load(const Step& step);
+  Status run_buffer_store(const Step& step);
+  Status run_allgather(const Step& step);
+  // Calls `kernel` for `node` on `device`; errors name the kernel, the op and the node.
+  Status call_kernel(const Node& node, const KernelEntry* kernel, kiln_device* device,
+                     const std::vector<const kiln_tensor*>& inputs,
+                     std::vector<KernelOutput>& outputs);
   // The value as a tensor on `device`, copied there (once per execution) when it lives elsewhere.
   StatusOr<const kiln_tensor*> operand(ValueId id, kiln_device* device, const std::string& what);
   void release(ValueId id);
@@ -57,6 +65,31 @@ class Execution final : public OutputAllocator {
   std::map<std::pair<ValueId, const Device*>, TensorPtr> transfers_;
   std::map<std::pair<const Device*, size_t>, std::vector<std::shared_ptr<Storage>>> free_;
 };
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+// A buffer input is the caller's tensor itself, so it must be usable in place: on the input's
+// device, contiguous (kernels see contiguous tensors) and writable.
+Status check_buffer_input(const kiln_tensor* t, const kiln_device* device,
+                          const std::string& what) {
+  if (t->device()->device != device->device) {
+    return invalid_argument(what + " is a mutable buffer on " + device->spec +
+                            " but the tensor given is on " + t->device()->spec +
+                            "; a buffer is updated in place, so pass a tensor on its device");
+  }
+  if (!t->is_contiguous()) {
+    return invalid_argument(what + " is a mutable buffer but the tensor given is not " +
+                            "contiguous; pass a contiguous tensor");
+  }
+  if (t->storage->read_only) {
+    return invalid_argument(what + " is a mutable buffer but the tensor given is read-only");
+  }
+  return Status::ok();
+}
 
 std::string describe_value(const Graph& g, ValueId id) {
   return "value '" + g.value(id).name + "'";
@@ -95,6 +128,11 @@ Status Execution::bind_inputs(const kiln_tensor* const* inputs) {
     kiln_tensor* t = const_cast<kiln_tensor*>(inputs[i]);  // only read; a new reference is taken
     kiln_device* device = model_.values[id].device;
     const std::string what = "input " + std::to_string(i) + " '" + g.value(id).name + "'";
+    if (g.value(id).type.buffer) {
+      KILN_RETURN_IF_ERROR(check_buffer_input(t, device, what));
+      live_[id].reset(tensor_retain(t));  // written in place: the caller sees the new contents
+      continue;
+    }
     if (t->device()->device != device->device) {
       auto copy = tensor_copy_to_device(t, device);
       if (!copy.is_ok()) return copy.status().with_context(what + ": copy to " + device->spec);
@@ -124,6 +162,12 @@ Status Execution::run_step(const Step& step) {
       return run_subgraph(step);
     case StepKind::kPrint:
       return run_print(step);
+    case StepKind::kBufferLoad:
+      return run_buffer_load(step);
+    case StepKind::kBufferStore:
+      return run_buffer_store(step);
+    case StepKind::kAllgather:
+      return run_allgather(step);
     case StepKind::kTransfer: {
       const Node& node = *step.node;
       KILN_ASSIGN_OR_RETURN(const kiln_tensor* in,
@@ -199,24 +243,7 @@ Status Execution::run_kernel(const Step& step) {
     outputs[k].tensor = std::move(tensor).value();
   }
 
-  Status status;
-  {
-    kiln_kernel_context ctx;
-    ctx.node = &node;
-    ctx.kernel = step.kernel;
-    ctx.device = step.device;
-    ctx.num_threads = model_.session->num_threads();
-    ctx.inputs = inputs.data();
-    ctx.num_inputs = static_cast<int32_t>(inputs.size());
-    ctx.outputs = outputs.data();
-    ctx.num_outputs = static_cast<int32_t>(outputs.size());
-    ctx.allocator = this;
-    status = from_c_status(step.kernel->compute(&ctx, step.kernel->user_data));
-  }  // scratch memory is freed here
-  if (!status.is_ok()) {
-    return Status(status.code(), "kernel '" + step.kernel->name + "' for " + node.op + " '" +
-                                     node.name + "' failed: " + status.message());
-  }
+  KILN_RETURN_IF_ERROR(call_kernel(node, step.kernel, step.device, inputs, outputs));
   for (size_t k = 0; k < outputs.size(); ++k) {
     const std::string out_what = what + " output " + std::to_string(k);
     if (!outputs[k].tensor) {
@@ -227,6 +254,81 @@ Status Execution::run_kernel(const Step& step) {
     KILN_RETURN_IF_ERROR(
         bind_output_symbols(*outputs[k].type, outputs[k].tensor->shape, &bindings_, out_what));
     live_[node.outputs[k]] = std::move(outputs[k].tensor);
+  }
+  return Status::ok();
+}
+
+Status Execution::call_kernel(const Node& node, const KernelEntry* kernel, kiln_device* device,
+                              const std::vector<const kiln_tensor*>& inputs,
+                              std::vector<KernelOutput>& outputs) {
+  Status status;
+  {
+    kiln_kernel_context ctx;
+    ctx.node = &node;
+    ctx.kernel = kernel;
+    ctx.device = device;
+    ctx.num_threads = model_.session->num_threads();
+    ctx.inputs = inputs.data();
+    ctx.num_inputs = static_cast<int32_t>(inputs.size());
+    ctx.outputs = outputs.data();
+    ctx.num_outputs = static_cast<int32_t>(outputs.size());
+    ctx.allocator = this;
+    status = from_c_status(kernel->compute(&ctx, kernel->user_data));
+  }  // scratch memory is freed here
+  if (!status.is_ok()) {
+    return Status(status.code(), "kernel '" + kernel->name + "' for " + node.op + " '" + node.name +
+                                     "' failed: " + status.message());
+  }
+  return Status::ok();
+}
+
+// allgather: for each output, every operand is brought to the output's device through the device
+// copy path (`operand`, as an implicit transfer: once per execution, released with the operand)
+// and that device's concat kernel joins them. The output shape comes from the operands' actual
+// shapes, so symbols of data-dependent operands bind here as a kernel's outputs would.
+Status Execution::run_allgather(const Step& step) {
+  const Node& node = *step.node;
+  const Graph& g = model_.graph;
+  const std::string what = describe_node(node);
+  KILN_ASSIGN_OR_RETURN(int64_t axis_attr, get_int_attr(node, "axis", 0));
+  for (size_t k = 0; k < node.outputs.size(); ++k) {
+    const ValueId out = node.outputs[k];
+    kiln_device* device = model_.values[out].device;
+    const std::string out_what = what + " output " + std::to_string(k);
+    std::vector<const kiln_tensor*> parts;
+    for (ValueId id : node.inputs) {
+      KILN_ASSIGN_OR_RETURN(const kiln_tensor* t, operand(id, device, out_what));
+      parts.push_back(t);
+    }
+    std::vector<int64_t> shape = parts[0]->shape;
+    const auto rank = static_cast<int64_t>(shape.size());
+    if (axis_attr < -rank || axis_attr >= rank) {
+      return internal_error(what + ": attribute 'axis' " + std::to_string(axis_attr) +
+                            " is outside rank " + std::to_string(rank));
+    }
+    const auto axis = static_cast<size_t>(axis_attr < 0 ? axis_attr + rank : axis_attr);
+    for (size_t j = 1; j < parts.size(); ++j) {
+      const std::vector<int64_t>& other = parts[j]->shape;
+      bool fits = other.size() == shape.size();
+      for (size_t d = 0; fits && d < shape.size(); ++d) fits = d == axis || other[d] == shape[d];
+      if (!fits) {
+        return invalid_argument(what + ": operand " + std::to_string(j) + " has shape " +
+                                shape_string(other) + " but operand 0 has " +
+                                shape_string(parts[0]->shape) + " off the gather axis " +
+                                std::to_string(axis));
+      }
+      shape[axis] += other[axis];
+    }
+    const TensorType& type = g.value(out).type;
+    KILN_RETURN_IF_ERROR(bind_output_symbols(type, shape, &bindings_, out_what));
+    std::vector<KernelOutput> outputs(1);
+    outputs[0].type = &type;
+    auto tensor = allocate(device, type.dtype, shape);
+    if (!tensor.is_ok()) return tensor.status().with_context(out_what + " on " + device->spec);
+    outputs[0].tensor = std::move(tensor).value();
+    Status status = call_kernel(*step.concat_node, step.concat_kernels[k], device, parts, outputs);
+    if (!status.is_ok()) return status.with_context(out_what + " on " + device->spec);
+    live_[out] = std::move(outputs[0].tensor);
   }
   return Status::ok();
 }
@@ -274,10 +376,9 @@ Status Execution::run_subgraph(const Step& step) {
     KILN_ASSIGN_OR_RETURN(bool pred, read_predicate(args[0], what));
     const size_t then_inputs = step.subgraphs[0]->graph.inputs.size();
     const size_t else_inputs = step.subgraphs[1]->graph.inputs.size();
-    KILN_ASSIGN_OR_RETURN(results,
-                          pred ? run_model(*step.subgraphs[0], slice(1, then_inputs), what)
-                               : run_model(*step.subgraphs[1],
-                                           slice(1 + then_inputs, else_inputs), what));
+    KILN_ASSIGN_OR_RETURN(
+        results, pred ? run_model(*step.subgraphs[0], slice(1, then_inputs), what)
+                      : run_model(*step.subgraphs[1], slice(1 + then_inputs, else_inputs), what));
   } else {  // while_loop: the loop values, then the predicate's and the body's extra operands
     const Model& pred = *step.subgraphs[0];
     const Model& body = *step.subgraphs[1];
@@ -325,6 +426,42 @@ Status Execution::run_print(const Step& step) {
   // One write per line, so lines of executions on several threads do not interleave.
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
+  return Status::ok();
+}
+
+Status Execution::run_buffer_load(const Step& step) {
+  const Node& node = *step.node;
+  const kiln_tensor* buffer = live_[node.inputs[0]].get();
+  if (buffer == nullptr) return internal_error(describe_node(node) + ": the buffer is not bound");
+  // A copy, so later stores do not change what was loaded.
+  auto copy = allocate(step.device, buffer->dtype, buffer->shape);
+  if (!copy.is_ok()) return copy.status().with_context(describe_node(node));
+  Status status = tensor_copy_into(copy->get(), buffer);
+  if (!status.is_ok()) return status.with_context(describe_node(node));
+  live_[node.outputs[0]] = std::move(copy).value();
+  return Status::ok();
+}
+
+Status Execution::run_buffer_store(const Step& step) {
+  const Node& node = *step.node;
+  const std::string what = describe_node(node);
+  kiln_tensor* buffer = live_[node.inputs[0]].get();
+  if (buffer == nullptr) return internal_error(what + ": the buffer is not bound");
+  KILN_ASSIGN_OR_RETURN(const kiln_tensor* source, operand(node.inputs[1], step.device, what));
+  TensorPtr target(tensor_retain(buffer));
+  if (node.op == "buffer_store_slice") {
+    KILN_ASSIGN_OR_RETURN(BufferSlice slice, buffer_slice(node, buffer->shape));
+    auto view = tensor_view(buffer, buffer->dtype, slice.shape, slice.strides, slice.offset);
+    if (!view.is_ok()) return view.status().with_context(what + ": the slice of the buffer");
+    target = std::move(view).value();
+  }
+  if (source->shape != target->shape) {
+    return invalid_argument(what + ": operand 1 (source) has shape " + shape_string(source->shape) +
+                            " but the buffer region it is stored into has " +
+                            shape_string(target->shape));
+  }
+  Status status = tensor_copy_into(target.get(), source);
+  if (!status.is_ok()) return status.with_context(what);
   return Status::ok();
 }
 

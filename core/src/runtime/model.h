@@ -21,12 +21,15 @@ struct KernelEntry;
 class Model;
 
 enum class StepKind {
-  kKernel,    // a plugin kernel
-  kConstant,  // the resident constant tensor
-  kReshape,   // a zero-copy view of the (contiguous) input
-  kSubgraph,  // call, cond, while_loop: executes the subgraphs' models
-  kTransfer,  // transfer_to: a copy onto the step's device (none when already there)
-  kPrint,     // print: writes the label and the tensor to stdout
+  kKernel,       // a plugin kernel
+  kConstant,     // the resident constant tensor
+  kReshape,      // a zero-copy view of the (contiguous) input
+  kSubgraph,     // call, cond, while_loop: executes the subgraphs' models
+  kTransfer,     // transfer_to: a copy onto the step's device (none when already there)
+  kPrint,        // print: writes the label and the tensor to stdout
+  kBufferLoad,   // buffer_load: a copy of the buffer input's current contents
+  kBufferStore,  // buffer_store, buffer_store_slice: a copy into (a slice of) the buffer
+  kAllgather,    // allgather: every operand copied to each output's device, joined there by concat
 };
 
 struct Step {
@@ -37,6 +40,10 @@ struct Step {
   std::vector<ValueId> release_after;  // values whose last use is this step
   // kSubgraph: call: {callee}; cond: {then, else}; while_loop: {predicate, body}.
   std::vector<const Model*> subgraphs;
+  // kAllgather: `concat` over the node's operands (with its axis), and per output the kernel
+  // for it on that output's device.
+  std::shared_ptr<const Node> concat_node;
+  std::vector<const KernelEntry*> concat_kernels;
 };
 
 struct ValuePlacement {
@@ -53,6 +60,7 @@ struct SpecStorage {
   std::vector<std::string> exprs;
   std::vector<const char*> expr_ptrs;  // NULL where static
   std::string device;
+  bool is_buffer = false;  // written to the spec by the API when its struct_size covers it
 
   void fill(kiln_tensor_spec* out) const;
 };

@@ -114,7 +114,7 @@ Status verify(const std::vector<LoadedPlugin*>& plugins, const Graph& g,
     }
     KILN_ASSIGN_OR_RETURN(std::vector<TensorType> inferred,
                           structural ? infer_structural_op_types(node, inputs, callables)
-                                       : infer_output_types(node, inputs));
+                                     : infer_output_types(node, inputs));
     if (inferred.size() != node.outputs.size()) {
       return invalid_argument(where + " has " + std::to_string(node.outputs.size()) +
                               " outputs but its op gives " + std::to_string(inferred.size()));
@@ -136,6 +136,51 @@ Status verify(const std::vector<LoadedPlugin*>& plugins, const Graph& g,
                               ", which nothing produces");
     }
   }
+  return Status::ok();
+}
+
+// Output i on the device of operand i (allgather); the operands' devices must all differ.
+Status place_by_operand(const Node& node, Model& m) {
+  if (node.outputs.size() != node.inputs.size()) {
+    return invalid_argument(describe_node(node) + " has " + std::to_string(node.inputs.size()) +
+                            " operands but " + std::to_string(node.outputs.size()) +
+                            " outputs; it needs one output per operand");
+  }
+  for (size_t k = 0; k < node.inputs.size(); ++k) {
+    kiln_device* device = m.values[node.inputs[k]].device;
+    for (size_t j = 0; j < k; ++j) {
+      if (m.values[node.inputs[j]].device->device != device->device) continue;
+      return invalid_argument(describe_node(node) + ": operands " + std::to_string(j) + " and " +
+                              std::to_string(k) + " are both placed on " + device->spec + "; " +
+                              node.op + " takes one operand per device");
+    }
+    m.values[node.outputs[k]].device = device;
+  }
+  return Status::ok();
+}
+
+// allgather runs as copies onto each output's device (the device copy path, as transfer_to)
+// followed by that device's `concat` kernel; the kernels are chosen here.
+Status bind_allgather(const std::vector<LoadedPlugin*>& plugins, const Model& m, Step& step) {
+  const Node& node = *step.node;
+  auto concat = std::make_shared<Node>();
+  concat->op = "concat";
+  concat->name = node.name;
+  concat->inputs = node.inputs;
+  if (const Attribute* axis = find_attr(node, "axis")) concat->attrs.emplace("axis", *axis);
+  std::vector<TensorType> inputs;
+  for (ValueId id : node.inputs) inputs.push_back(m.graph.value(id).type);
+  for (ValueId id : node.outputs) {
+    kiln_device* device = m.values[id].device;
+    auto kernel = select_kernel(plugins, *concat, inputs, {m.graph.value(id).type}, device);
+    if (!kernel.is_ok()) {
+      return kernel.status().with_context(describe_node(node) + ": joining the operands on " +
+                                          device->spec + " needs a concat kernel");
+    }
+    step.concat_kernels.push_back(*kernel);
+  }
+  step.concat_node = std::move(concat);
+  step.kind = StepKind::kAllgather;
   return Status::ok();
 }
 
@@ -166,6 +211,9 @@ Status place(const Session& session, Model& m) {
       KILN_ASSIGN_OR_RETURN(device, resolve(ref, describe_node(node)));
     }
     for (ValueId id : node.outputs) m.values[id].device = device;
+    if (places_outputs_by_operand(node.op)) {
+      KILN_RETURN_IF_ERROR(place_by_operand(node, m));
+    }
     Step step;
     step.node = &node;
     step.device = device;
@@ -197,6 +245,24 @@ Status bind_subgraphs(Step& step, const std::vector<std::shared_ptr<const Model>
   return Status::ok();
 }
 
+// Buffer operands are read and written where they live: a buffer op, or a plugin op taking a
+// buffer (inplace_custom), must run on the buffer's device, or its writes would go to a copy.
+Status check_buffer_device(const Model& m, const Step& step) {
+  const Node& node = *step.node;
+  for (size_t k = 0; k < node.inputs.size(); ++k) {
+    const ValueId id = node.inputs[k];
+    if (!m.graph.value(id).type.buffer) continue;
+    const kiln_device* device = m.values[id].device;
+    if (device->device != step.device->device) {
+      return invalid_argument(describe_node(node) + ": operand " + std::to_string(k) +
+                              " is the buffer " + value_name(m.graph, id) + " on " + device->spec +
+                              " but the node runs on " + step.device->spec +
+                              "; a buffer is written in place, so its ops run on its device");
+    }
+  }
+  return Status::ok();
+}
+
 Status bind_kernels(const std::vector<LoadedPlugin*>& plugins, Model& m,
                     const std::vector<std::shared_ptr<const Model>>& loaded) {
   const Graph& g = m.graph;
@@ -210,8 +276,17 @@ Status bind_kernels(const std::vector<LoadedPlugin*>& plugins, Model& m,
       step.kind = StepKind::kTransfer;
       continue;
     }
+    if (node.op == "allgather") {
+      KILN_RETURN_IF_ERROR(bind_allgather(plugins, m, step));
+      continue;
+    }
     if (node.op == "print") {
       step.kind = StepKind::kPrint;
+      continue;
+    }
+    if (is_buffer_op(node.op)) {
+      KILN_RETURN_IF_ERROR(check_buffer_device(m, step));
+      step.kind = node.op == "buffer_load" ? StepKind::kBufferLoad : StepKind::kBufferStore;
       continue;
     }
     if (node.op == "constant") {
@@ -222,6 +297,7 @@ Status bind_kernels(const std::vector<LoadedPlugin*>& plugins, Model& m,
       step.kind = StepKind::kReshape;  // every buffer the executor passes on is contiguous
       continue;
     }
+    KILN_RETURN_IF_ERROR(check_buffer_device(m, step));
     std::vector<TensorType> inputs, outputs;
     for (ValueId id : node.inputs) inputs.push_back(g.value(id).type);
     for (ValueId id : node.outputs) outputs.push_back(g.value(id).type);
@@ -359,6 +435,7 @@ SpecStorage make_spec(const Model& m, ValueId id) {
     s.exprs.push_back(d.is_static() ? "" : d.to_string());
   }
   s.device = m.values[id].device->spec;
+  s.is_buffer = v.type.buffer;
   return s;
 }
 
@@ -445,9 +522,8 @@ StatusOr<std::shared_ptr<Model>> load_model(std::shared_ptr<Session> session, co
     if (!model.is_ok()) return model.status().with_context("subgraph '" + sub.name + "'");
     subs.push_back(std::move(model).value());
   }
-  KILN_ASSIGN_OR_RETURN(
-      std::shared_ptr<Model> m,
-      load_graph(session, graph, graph.subgraphs, subs, options_for(graph, options)));
+  KILN_ASSIGN_OR_RETURN(std::shared_ptr<Model> m, load_graph(session, graph, graph.subgraphs, subs,
+                                                             options_for(graph, options)));
   m->subgraph_models = std::move(subs);
   return m;
 }

@@ -100,6 +100,9 @@ StatusOr<TensorPtr> tensor_view(const kiln_tensor* tensor, DType dtype,
 Status tensor_read(const kiln_tensor* tensor, void* dst, size_t dst_size);
 Status tensor_write(kiln_tensor* tensor, const void* src, size_t src_size);
 StatusOr<TensorPtr> tensor_copy_to_device(const kiln_tensor* tensor, kiln_device* device);
+// Copies src's elements into dst (same dtype and shape; dst may be a strided view, e.g. a slice
+// of a buffer; both on one device). Memory of a non-host device is staged through the host.
+Status tensor_copy_into(kiln_tensor* dst, const kiln_tensor* src);
 // The tensor itself (new reference) when contiguous, else a contiguous copy on its device.
 StatusOr<TensorPtr> tensor_contiguous(kiln_tensor* tensor);
 

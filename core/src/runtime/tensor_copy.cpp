@@ -48,6 +48,25 @@ void gather(const uint8_t* origin, const std::vector<int64_t>& shape,
   }
 }
 
+// The inverse of gather: writes C-ordered `src` into the elements of a strided view.
+void scatter(uint8_t* origin, const std::vector<int64_t>& shape,
+             const std::vector<int64_t>& strides, size_t elem, const uint8_t* src) {
+  const size_t rank = shape.size();
+  std::vector<int64_t> index(rank, 0);
+  int64_t count = 1;
+  for (int64_t d : shape) count *= d;
+  int64_t offset = 0;  // elements from element 0 to the current one
+  for (int64_t n = 0; n < count; ++n, src += elem) {
+    std::memcpy(origin + offset * static_cast<int64_t>(elem), src, elem);
+    for (size_t d = rank; d-- > 0;) {  // odometer, innermost dim first
+      offset += strides[d];
+      if (++index[d] < shape[d]) break;
+      offset -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
 // Lowest and highest element index (relative to element 0) of a non-empty view.
 void extent(const kiln_tensor& t, int64_t* lo, int64_t* hi) {
   *lo = 0;
@@ -134,6 +153,47 @@ StatusOr<TensorPtr> tensor_copy_to_device(const kiln_tensor* t, kiln_device* tar
     KILN_RETURN_IF_ERROR(dst->copy(KILN_COPY_HOST_TO_DEVICE, out->data(), staging.data(), bytes));
   }
   return out;
+}
+
+Status tensor_copy_into(kiln_tensor* dst, const kiln_tensor* src) {
+  if (dst->dtype != src->dtype || dst->shape != src->shape) {
+    return invalid_argument("copy between tensors of different dtypes or shapes");
+  }
+  if (dst->storage->read_only) {
+    return failed_precondition("the tensor is read-only (a read-only DLPack import)");
+  }
+  if (dst->device()->device != src->device()->device) {
+    return invalid_argument("copy into a tensor on " + dst->device()->spec + " from one on " +
+                            src->device()->spec);
+  }
+  const size_t bytes = dst->byte_size();
+  if (bytes == 0) return Status::ok();
+  Device* device = dst->device()->device;
+  if (dst->is_contiguous() && src->is_contiguous()) {
+    if (device->is_host()) {
+      std::memmove(dst->data(), src->data(), bytes);
+      return Status::ok();
+    }
+    return device->copy(KILN_COPY_DEVICE_TO_DEVICE, dst->data(), src->data(), bytes);
+  }
+  std::vector<uint8_t> values(bytes);
+  KILN_RETURN_IF_ERROR(tensor_read(src, values.data(), bytes));
+  if (dst->is_contiguous()) return tensor_write(dst, values.data(), bytes);
+  const size_t elem = dst->element_size();
+  if (device->is_host()) {
+    scatter(static_cast<uint8_t*>(dst->data()), dst->shape, dst->strides, elem, values.data());
+    return Status::ok();
+  }
+  // Stage the span of device memory the view covers, scatter into it, write it back.
+  int64_t lo = 0, hi = 0;
+  extent(*dst, &lo, &hi);
+  std::vector<uint8_t> staging(static_cast<size_t>(hi - lo + 1) * elem);
+  uint8_t* first = static_cast<uint8_t*>(dst->data()) + lo * static_cast<int64_t>(elem);
+  KILN_RETURN_IF_ERROR(
+      device->copy(KILN_COPY_DEVICE_TO_HOST, staging.data(), first, staging.size()));
+  scatter(staging.data() + static_cast<size_t>(-lo) * elem, dst->shape, dst->strides, elem,
+          values.data());
+  return device->copy(KILN_COPY_HOST_TO_DEVICE, first, staging.data(), staging.size());
 }
 
 StatusOr<TensorPtr> tensor_contiguous(kiln_tensor* t) {

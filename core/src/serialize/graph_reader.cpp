@@ -90,7 +90,10 @@ Status read_node(const proto::Node& pn, int index, const ModelIndex& model, Grap
     KILN_ASSIGN_OR_RETURN(Attribute attr, from_proto(pa, label + " attribute '" + name + "'"));
     node.attrs.emplace(name, std::move(attr));
   }
-  if (pn.outputs_size() == 0 && !is_effect_op(pn.op()))
+  // Effect ops have no outputs; a custom op may have none when it writes buffers in place
+  // (its output types are checked when the node is added).
+  const bool custom = !is_core_op(pn.op()) && !is_structural_op(pn.op());
+  if (pn.outputs_size() == 0 && !is_effect_op(pn.op()) && !custom)
     return invalid_argument(label + " (" + pn.op() + ") has no outputs");
   std::vector<TensorType> stated;
   std::vector<std::string> names;

@@ -17,6 +17,7 @@ void to_proto(const TensorType& type, proto::TensorType* out) {
     }
   }
   out->set_device(type.device);
+  if (type.buffer) out->set_buffer(true);
 }
 
 void to_proto(const HostTensor& tensor, proto::TensorData* out) {
@@ -79,6 +80,7 @@ StatusOr<TensorType> from_proto(const proto::TensorType& type, const std::string
     }
   }
   out.device = type.device();
+  out.buffer = type.buffer();
   KILN_RETURN_IF_ERROR(check_tensor_type(out, what));
   return out;
 }

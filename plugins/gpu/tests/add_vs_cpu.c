@@ -31,7 +31,7 @@ static int fail(const char* what, kiln_status* status) {
 static int build_graph(kiln_graph** out_graph) {
   kiln_graph* graph = NULL;
   kiln_dim dim = {N_ELEMENTS, NULL};
-  kiln_tensor_type type = {sizeof(kiln_tensor_type), KILN_DTYPE_FLOAT32, 1, &dim, NULL};
+  kiln_tensor_type type = {sizeof(kiln_tensor_type), KILN_DTYPE_FLOAT32, 1, &dim, NULL, 0};
   kiln_value* inputs[2];
   kiln_value* sum = NULL;
   size_t num_outputs = 0;

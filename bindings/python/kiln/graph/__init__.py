@@ -7,9 +7,9 @@ an :class:`kiln.engine.InferenceSession`.
 
 from . import ops
 from .graph import Graph
-from .type import (AlgebraicDim, DeviceKind, DeviceRef, Dim, DimLike, Shape, ShapeLike,
-                   StaticDim, SymbolicDim, TensorType, Type)
-from .value import TensorValue, TensorValueLike, Value
+from .type import (AlgebraicDim, BufferType, DeviceKind, DeviceRef, Dim, DimLike, Shape,
+                   ShapeLike, StaticDim, SymbolicDim, TensorType, Type)
+from .value import BufferValue, TensorValue, TensorValueLike, Value
 from .weight import Weight
 
 __all__ = [
@@ -17,3 +17,4 @@ __all__ = [
     "StaticDim", "SymbolicDim", "TensorType", "TensorValue", "TensorValueLike", "Type", "Value",
     "Weight", "ops",
 ]
+__all__ += ["BufferType", "BufferValue"]

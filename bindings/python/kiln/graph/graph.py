@@ -23,7 +23,7 @@ from .._capi import lib
 from .._errors import KilnRuntimeError
 from . import _emit
 from .type import TensorType, Type
-from .value import TensorValue, Value
+from .value import TensorValue, Value, make_value
 from .weight import Weight
 
 __all__ = ["Graph"]
@@ -116,17 +116,18 @@ class Graph:
         for index in range(count_fn(self._handle)):
             out = c_void_p()
             get_fn(self._handle, index, byref(out))
-            values.append(TensorValue._make(self, out.value, _emit.value_type(out.value)))
-        return values
+            values.append(make_value(self, out.value, _emit.value_type(out.value)))
+        return values  # type: ignore[return-value]
 
     def _add_input(self, name: str, input_type: Type) -> TensorValue:
-        if not isinstance(input_type, TensorType):
-            raise TypeError(f"graph inputs are TensorTypes, got {type(input_type).__name__}")
+        if not isinstance(input_type, TensorType):  # BufferType included
+            raise TypeError(f"graph inputs are TensorTypes or BufferTypes, got "
+                            f"{type(input_type).__name__}")
         c_type, keep = input_type._to_c()
         out = c_void_p()
         lib.kiln_graph_add_input(self._live(), _capi.encode(name), byref(c_type), byref(out))
         del keep
-        return TensorValue._make(self, out.value, _emit.value_type(out.value))  # type: ignore
+        return make_value(self, out.value, _emit.value_type(out.value))  # type: ignore
 
     def _live(self) -> int:
         if self._handle is None:

@@ -25,6 +25,7 @@ __all__ = [
     "AlgebraicDim", "DeviceKind", "DeviceRef", "Dim", "DimLike", "Shape", "ShapeLike",
     "StaticDim", "SymbolicDim", "TensorType", "Type",
 ]
+__all__ += ["BufferType"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -330,11 +331,17 @@ class TensorType(Type):
         return len(self.shape)
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, TensorType) and other.dtype == self.dtype and
-                list(other.shape) == list(self.shape) and other.device == self.device)
+        # A BufferType is never equal to a TensorType of the same dtype and shape.
+        return (isinstance(other, TensorType) and type(other) is type(self) and
+                other.dtype == self.dtype and list(other.shape) == list(self.shape) and
+                other.device == self.device)
 
     def __hash__(self) -> int:
-        return hash((self.dtype, tuple(self.shape), self.device))
+        return hash((type(self).__name__, self.dtype, tuple(self.shape), self.device))
+
+    def as_buffer(self) -> "BufferType":
+        """The buffer type of the same dtype, shape and device."""
+        return BufferType(self.dtype, self.shape, self.device)
 
     def __repr__(self) -> str:
         return f"TensorType(dtype={self.dtype!r}, shape={self.shape!r}, device={self.device})"
@@ -357,7 +364,7 @@ class TensorType(Type):
         keep.append(device)
         c_type = _capi.new_struct(_capi.TensorTypeC, dtype=int(self.dtype), rank=self.rank,
                                   dims=ctypes.cast(dims, ctypes.POINTER(_capi.Dim)),
-                                  device=device)
+                                  device=device, is_buffer=int(isinstance(self, BufferType)))
         return c_type, keep
 
     @staticmethod
@@ -367,7 +374,29 @@ class TensorType(Type):
             expr = spec.dim_exprs[i] if spec.dim_exprs else None
             dims.append(Dim(_capi.decode(expr)) if expr else StaticDim(int(spec.shape[i])))
         device = DeviceRef.parse(_capi.decode(spec.device))
+        if spec.is_buffer:
+            return BufferType(DType(spec.dtype), dims, device)
         return TensorType(DType(spec.dtype), dims, device)
+
+
+class BufferType(TensorType):
+    """The type of a mutable buffer (MAX's ``BufferType``): a graph input whose tensor the
+    model reads and writes in place, through ``ops.buffer_load``, ``ops.buffer_store``,
+    ``ops.buffer_store_slice`` and ``ops.inplace_custom``. The kiln ``Tensor`` passed for it
+    to ``Model.execute`` holds the new contents afterwards.
+
+    Args:
+        dtype: element type.
+        shape: dims (ints, names, expressions or :class:`Dim`).
+        device: where the buffer lives; defaults to the CPU.
+    """
+
+    def as_tensor(self) -> TensorType:
+        """The tensor type of the same dtype, shape and device."""
+        return TensorType(self.dtype, self.shape, self.device)
+
+    def __repr__(self) -> str:
+        return f"BufferType(dtype={self.dtype!r}, shape={self.shape!r}, device={self.device})"
 
 
 def shape_attr(shape: Sequence[Any]) -> Union[List[int], str]:

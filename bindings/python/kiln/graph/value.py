@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Sequence, Union
 import numpy as np
 
 from ..dtype import DType
-from .type import DeviceRef, DimLike, Shape, TensorType
+from .type import BufferType, DeviceRef, DimLike, Shape, TensorType
 
 if TYPE_CHECKING:
     from .graph import Graph
 
-__all__ = ["TensorValue", "TensorValueLike", "Value"]
+__all__ = ["BufferValue", "TensorValue", "TensorValueLike", "Value"]
 
 
 def _ops() -> Any:
@@ -28,7 +28,7 @@ def _ops() -> Any:
 
 
 class Value:
-    """Base of the symbolic values of a graph (kiln has tensor values only)."""
+    """Base of the symbolic values of a graph: :class:`TensorValue` and :class:`BufferValue`."""
 
     @property
     def type(self) -> TensorType:
@@ -40,6 +40,13 @@ class Value:
         if isinstance(self, TensorValue):
             return self
         raise TypeError(f"{type(self).__name__} is not a TensorValue")
+
+    @property
+    def buffer(self) -> "BufferValue":
+        """This value as a :class:`BufferValue` (raises if it is not one)."""
+        if isinstance(self, BufferValue):
+            return self
+        raise TypeError(f"{type(self).__name__} is not a BufferValue")
 
 
 class TensorValue(Value):
@@ -264,6 +271,95 @@ class TensorValue(Value):
 
 
 TensorValueLike = Union[TensorValue, int, float, bool, np.ndarray, np.generic, Sequence[Any]]
+
+
+class BufferValue(Value):
+    """A mutable buffer in a graph under construction (MAX's ``BufferValue``): a graph input
+    of :class:`BufferType` whose tensor the model reads and writes in place.
+
+    It takes part in no arithmetic: read it with ``ops.buffer_load`` (or ``buffer[...]``, a
+    load then a slice) and write it with ``ops.buffer_store``, ``ops.buffer_store_slice``
+    (or ``buffer[...] = value``) and ``ops.inplace_custom``. Those nodes run in the order
+    they are added, so a load after a store sees the stored values.
+    """
+
+    _graph: "Graph"
+    _handle: int
+    _type: BufferType
+
+    def __init__(self, value: "BufferValue") -> None:
+        if not isinstance(value, BufferValue):
+            raise TypeError(f"BufferValue() wraps another BufferValue, got "
+                            f"{type(value).__name__}")
+        self._graph = value._graph
+        self._handle = value._handle
+        self._type = value._type
+
+    @classmethod
+    def _make(cls, graph: "Graph", handle: int, value_type: BufferType) -> "BufferValue":
+        value = cls.__new__(cls)
+        value._graph = graph
+        value._handle = handle
+        value._type = value_type
+        return value
+
+    @property
+    def graph(self) -> "Graph":
+        """The graph this buffer belongs to."""
+        return self._graph
+
+    @property
+    def type(self) -> BufferType:  # type: ignore[override]
+        """The value's :class:`BufferType`."""
+        return self._type
+
+    @property
+    def dtype(self) -> DType:
+        """Element type."""
+        return self._type.dtype
+
+    @property
+    def shape(self) -> Shape:
+        """Dims (static ints, symbolic names or expressions)."""
+        return Shape(self._type.shape)
+
+    @property
+    def rank(self) -> int:
+        """Number of dims."""
+        return self._type.rank
+
+    @property
+    def device(self) -> DeviceRef:
+        """Device the buffer lives on."""
+        return self._type.device
+
+    def __getitem__(self, index: Any) -> TensorValue:
+        """A load of the buffer, sliced as ``TensorValue.__getitem__`` slices."""
+        return _ops().buffer_load(self)[index]
+
+    def __setitem__(self, index: Any, value: "TensorValueLike") -> None:
+        """Stores ``value`` into the slice ``index`` of the buffer
+        (``ops.buffer_store_slice``)."""
+        _ops().buffer_store_slice(self, value, index)
+
+    def print(self, label: str = "debug_buffer") -> None:
+        """Prints the buffer's current contents when the graph runs (a load, then
+        ``ops.print``)."""
+        _ops().print(_ops().buffer_load(self), label)
+
+    def __iter__(self) -> Any:
+        raise TypeError("a BufferValue is not iterable; load it with ops.buffer_load")
+
+    def __repr__(self) -> str:
+        return (f"BufferValue(dtype={self.dtype.name}, shape={self.shape}, "
+                f"device={self.device})")
+
+
+def make_value(graph: "Graph", handle: int, value_type: TensorType) -> Value:
+    """A BufferValue for a buffer type, else a TensorValue."""
+    if isinstance(value_type, BufferType):
+        return BufferValue._make(graph, handle, value_type)
+    return TensorValue._make(graph, handle, value_type)
 
 
 def _check_comparable(lhs: TensorValue, rhs: object, symbol: str) -> None:

@@ -14,8 +14,8 @@ Composed here from core ops: flatten, squeeze,
 unsqueeze, stack, and ``gelu(approximate="quick")``.
 
 Convolution, pooling, signal and quantization (ops/nn.py, ops/quantization.py): conv2d conv3d
-conv2d_transpose max_pool2d avg_pool2d resize irfft dequantize qmatmul (core ops);
-as_interleaved_complex and hann_window (composed).
+conv2d_transpose max_pool2d avg_pool2d resize irfft as_interleaved_complex hann_window
+dequantize qmatmul (core ops).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ from .misc import nonzero, print, transfer_to  # noqa: A004 (MAX's ops.print)
 from .elementwise import (atanh, cos, erf, floor, is_inf, is_nan, log1p, logical_and,
                           logical_or, logical_xor, mod, round, sin, trunc)
 from .reduction import argmin, argsort, cumsum, logsoftmax, top_k
+from .collective import allgather
+from .buffer import buffer_load, buffer_store, buffer_store_slice, inplace_custom
 
 __all__ = [
     "abs", "add", "argmax", "broadcast_to", "cast", "concat", "constant", "custom", "div",
@@ -68,6 +70,8 @@ __all__ += [
     "logical_and", "logical_or", "logical_xor", "logsoftmax", "mod", "round", "sin", "top_k",
     "trunc",
 ]
+__all__ += ["allgather"]
+__all__ += ["buffer_load", "buffer_store", "buffer_store_slice", "inplace_custom"]
 
 
 def _as_value(graph: Graph, value: Any) -> TensorValue:

@@ -11,7 +11,7 @@ from ...dtype import DType
 from .. import _emit
 from ..graph import Graph
 from ..type import DeviceRef, StaticDim, TensorType
-from ..value import TensorValue
+from ..value import BufferValue, TensorValue
 from ..weight import Weight
 
 
@@ -57,6 +57,9 @@ def as_value(graph: Graph, value: Any, dtype: Optional[DType] = None,
         if bound._graph is not graph:
             raise ValueError("a value of another graph was used; values cannot cross graphs")
         return bound
+    if isinstance(value, BufferValue):
+        raise TypeError("a BufferValue was used as a tensor; load it with ops.buffer_load "
+                        "(or buffer[...]) first")
     from ...driver import Tensor  # noqa: PLC0415
 
     if isinstance(value, StaticDim):
@@ -69,6 +72,9 @@ def as_value(graph: Graph, value: Any, dtype: Optional[DType] = None,
 
 
 def _check_operand(value: Any, op: str) -> None:
+    if isinstance(value, BufferValue):
+        raise TypeError(f"{op}: a BufferValue was used as a tensor; load it with "
+                        "ops.buffer_load (or buffer[...]) first")
     if isinstance(value, (TensorValue, int, float, bool, np.ndarray, np.generic, list, tuple,
                           StaticDim)):
         return
@@ -99,6 +105,9 @@ def binary_operands(op: str, lhs: Any, rhs: Any) -> Tuple[TensorValue, TensorVal
 
 def tensor_operand(op: str, value: Any) -> TensorValue:
     """A single operand that must already be a value (a TensorValue or Weight)."""
+    if isinstance(value, BufferValue):
+        raise TypeError(f"{op}: a BufferValue was used as a tensor; load it with "
+                        "ops.buffer_load (or buffer[...]) first")
     if not isinstance(value, TensorValue):
         raise TypeError(f"{op}: expected a TensorValue, got {type(value).__name__}")
     return as_value(graph_of([value]), value)

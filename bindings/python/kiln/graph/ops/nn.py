@@ -3,13 +3,12 @@
 kiln's core ops take channels-last activations (NHWC, NDHWC) and filters RSCF / QRSCF (spatial
 dims, input channels per group, output channels); conv2d_transpose's filter is (kH, kW,
 out_channels, in_channels). The other layouts MAX names (NCHW inputs, FCRS / FCQRS filters) are
-permuted into those here. ``as_interleaved_complex`` and ``hann_window`` are composed here.
+permuted into those here. ``as_interleaved_complex`` and ``hann_window`` are core ops.
 """
 
 from __future__ import annotations
 
 import enum
-import math
 from typing import Any, Iterable, Optional, Tuple, Union
 
 import numpy as np
@@ -17,8 +16,7 @@ import numpy as np
 from ...dtype import DType
 from ..type import DeviceRef, DimLike, StaticDim, shape_attr
 from ..value import TensorValue, TensorValueLike
-from ._common import as_value, emit1, graph_of, tensor_operand
-from .misc import constant
+from ._common import as_value, emit, emit1, graph_of, tensor_operand
 
 __all__ = [
     "ConvInputLayout", "FilterLayout", "InterpolationMode", "as_interleaved_complex",
@@ -198,15 +196,10 @@ def avg_pool2d(input: TensorValueLike, kernel_size: Tuple[int, int],  # noqa: A0
 
 
 def as_interleaved_complex(x: TensorValueLike) -> TensorValue:
-    """[..., 2n] of alternating (real, imag) as [..., n, 2]."""
-    value = tensor_operand("as_interleaved_complex", x)
-    if value.rank < 1:
-        raise ValueError("as_interleaved_complex: the input needs rank >= 1")
-    last = value.shape[-1]
-    if not isinstance(last, StaticDim) or last.dim % 2:
-        raise ValueError(f"as_interleaved_complex: the last dim must be static and even, got "
-                         f"{last}")
-    return value.reshape(list(value.shape[:-1]) + [last.dim // 2, 2])
+    """[..., 2n] of alternating (real, imag) as [..., n, 2] (the core op
+    ``as_interleaved_complex``; float dtypes). The last dim must be even: static, or symbolic
+    with a known factor 2 (``2*n``)."""
+    return emit1("as_interleaved_complex", [tensor_operand("as_interleaved_complex", x)])
 
 
 def irfft(input_tensor: TensorValueLike, n: Optional[int] = None, axis: int = -1,
@@ -238,22 +231,29 @@ def irfft(input_tensor: TensorValueLike, n: Optional[int] = None, axis: int = -1
 
 def hann_window(window_length: int, device: DeviceRef, periodic: bool = True,
                 dtype: DType = DType.float32) -> TensorValue:
-    """H[i] = (1 - cos(2 pi i / (N - 1))) / 2 for i < window_length, with N = window_length
-    (+ 1 when ``periodic``). The window depends only on these arguments, so it is computed
-    here in float64 and stored as a constant."""
+    """The core op ``hann_window``: H[i] = (1 - cos(2 pi i / (N - 1))) / 2 for
+    i < window_length, with N = window_length (+ 1 when ``periodic``, so
+    ``hann_window(L, periodic=True) == hann_window(L + 1, periodic=False)[:-1]``); a window of
+    length 1 is [1] (torch.hann_window). ``dtype`` must be a float type.
+
+    Raises:
+        TypeError: window_length is not an int, periodic not a bool, device not a DeviceRef or
+            dtype not a DType.
+        ValueError: window_length is negative.
+    """
     if isinstance(window_length, bool) or not isinstance(window_length, (int, np.integer)):
         raise TypeError(f"hann_window: window_length must be an int, got {window_length!r}")
     if window_length < 0:
         raise ValueError(f"hann_window: window_length must be >= 0, got {window_length}")
-    size = int(window_length) + (1 if periodic else 0)
-    if window_length <= 1:
-        values = np.ones(int(window_length), dtype=np.float64)
-    else:
-        i = np.arange(int(window_length), dtype=np.float64)
-        values = 0.5 - 0.5 * np.cos(2.0 * math.pi * i / (size - 1))
-    return constant(values.astype(dtype.to_numpy()), dtype, device)
-
-
+    if not isinstance(periodic, (bool, np.bool_)):
+        raise TypeError(f"hann_window: periodic must be a bool, got {periodic!r}")
+    if not isinstance(device, DeviceRef):
+        raise TypeError(f"hann_window: device must be a DeviceRef, got {type(device).__name__}")
+    if not isinstance(dtype, DType):
+        raise TypeError(f"hann_window: dtype must be a kiln DType, got {dtype!r}")
+    return emit("hann_window", [], {"window_length": int(window_length),
+                                    "periodic": bool(periodic), "dtype": dtype},
+                device=device)[0]
 
 
 def resize(input: TensorValueLike, shape: Iterable[DimLike],  # noqa: A002 (MAX's name)
