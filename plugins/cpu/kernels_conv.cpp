@@ -7,9 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <dnnl.hpp>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +15,7 @@
 #include "convert.h"
 #include "host.h"
 #include "kernels.h"
+#include "lru_cache.h"
 #include "thread_pool.h"
 
 #if DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_OMP && defined(KILN_CPU_HAVE_OPENMP)
@@ -176,40 +175,15 @@ std::shared_ptr<const Entry> create(const Problem& p) {
   return e;
 }
 
-// LRU cache; creation happens outside the lock and the first insert of a key wins.
+// The primitives of the problems seen, least recently used dropped first.
 class Cache {
  public:
-  static constexpr size_t kCapacity = 64;
-
   std::shared_ptr<const Entry> get(const Problem& p) {
-    const Key key = p.key();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      auto it = map_.find(key);
-      if (it != map_.end()) {
-        lru_.splice(lru_.begin(), lru_, it->second.second);
-        return it->second.first;
-      }
-    }
-    std::shared_ptr<const Entry> entry = create(p);
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = map_.find(key);
-    if (it != map_.end()) return it->second.first;
-    lru_.push_front(key);
-    map_.emplace(key, std::make_pair(entry, lru_.begin()));
-    while (map_.size() > kCapacity) {
-      map_.erase(lru_.back());
-      lru_.pop_back();
-    }
-    return entry;
+    return lru_.get(p.key(), [&] { return create(p); });
   }
 
  private:
-  std::mutex mutex_;
-  std::list<Key> lru_;
-  std::unordered_map<Key, std::pair<std::shared_ptr<const Entry>, std::list<Key>::iterator>,
-                     KeyHash>
-      map_;
+  LruCache<Key, Entry, KeyHash> lru_{64};
 };
 
 Cache& cache() {

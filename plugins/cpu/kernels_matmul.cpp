@@ -9,9 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <dnnl.hpp>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -20,6 +18,7 @@
 #include "convert.h"
 #include "host.h"
 #include "kernels.h"
+#include "lru_cache.h"
 #include "thread_pool.h"
 
 #if DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_OMP && defined(KILN_CPU_HAVE_OPENMP)
@@ -185,37 +184,13 @@ bool eltwise_of(Activation a, dnnl::algorithm* alg, float* alpha) {
   return false;
 }
 
-// LRU cache of matmul primitives. Creation happens outside the lock (it can take milliseconds);
-// two threads racing on one key both create, the first insert wins.
+// LRU cache of matmul primitives (lru_cache.h: created outside the lock, first insert wins).
 class PrimitiveCache {
  public:
-  static constexpr size_t kCapacity = 128;
-
   // Null (with *unimplemented set) when oneDNN has no kernel for this key on this CPU.
   std::shared_ptr<const PrimitiveEntry> get(const PrimitiveKey& key, bool* unimplemented) {
-    *unimplemented = false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      auto it = map_.find(key);
-      if (it != map_.end()) {
-        lru_.splice(lru_.begin(), lru_, it->second.second);
-        return it->second.first;
-      }
-    }
-    std::shared_ptr<const PrimitiveEntry> entry = create(key);
-    if (!entry) {
-      *unimplemented = true;
-      return nullptr;
-    }
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = map_.find(key);
-    if (it != map_.end()) return it->second.first;
-    lru_.push_front(key);
-    map_.emplace(key, std::make_pair(entry, lru_.begin()));
-    while (map_.size() > kCapacity) {
-      map_.erase(lru_.back());
-      lru_.pop_back();
-    }
+    std::shared_ptr<const PrimitiveEntry> entry = lru_.get(key, [&] { return create(key); });
+    *unimplemented = entry == nullptr;
     return entry;
   }
 
@@ -259,13 +234,7 @@ class PrimitiveCache {
     return entry;
   }
 
-  std::mutex mutex_;
-  std::list<PrimitiveKey> lru_;
-  std::unordered_map<
-      PrimitiveKey,
-      std::pair<std::shared_ptr<const PrimitiveEntry>, std::list<PrimitiveKey>::iterator>,
-      PrimitiveKeyHash>
-      map_;
+  LruCache<PrimitiveKey, PrimitiveEntry, PrimitiveKeyHash> lru_{128};
 };
 
 PrimitiveCache& primitive_cache() {
