@@ -1,13 +1,16 @@
-"""Model-level CPU benchmarks: an MLP and a BERT-base-shaped encoder (hidden 768, 12 heads,
+"""Model-level benchmarks: an MLP and a BERT-base-shaped encoder (hidden 768, 12 heads,
 FFN 3072, batch 1, sequence 128, 2 layers), built in kiln through its Python package and, with
-the same weights, as an ONNX model run by ONNX Runtime in the same process.
+the same weights, as an ONNX model run by ONNX Runtime and as PyTorch eager code, in the same
+process.
 
 The `onnx` package is not installed here, so the ONNX model is written directly in protobuf wire
-format (the few ModelProto fields it needs, numbers from onnx.proto). PyTorch is not installed
-either; it is not compared. Prints one JSON object: per model, the median latency of each
-engine over --runs executions after --warmup, and the largest difference between their outputs.
+format (the few ModelProto fields it needs, numbers from onnx.proto). PyTorch is compared when it
+is importable (the set-up script leaves it out: PyPI's Linux wheel pulls ~3 GB of CUDA packages;
+the lent GPU machine has it). Prints one JSON object: per model, the median latency of each
+engine over --runs executions after --warmup, and the largest difference between the outputs.
 
     KILN_BUILD_DIR=build PYTHONPATH=bindings/python .venv/bin/python benchmarks/bench_models.py
+    ... benchmarks/bench_models.py --device gpu     # kiln on gpu:0 against PyTorch CUDA eager
 """
 
 from __future__ import annotations
@@ -88,6 +91,43 @@ def kiln_models(w: Dict[str, np.ndarray]) -> Dict[str, Tuple[Callable, List[Tupl
         return x
 
     return {"mlp": (mlp, [(SEQ, HIDDEN)]), "bert_encoder_2l": (encoder, [(1, SEQ, HIDDEN)])}
+
+
+# ---- PyTorch eager, the same weights -------------------------------------------------------------
+
+def torch_models(w: Dict[str, np.ndarray], device: str) -> Dict[str, Callable]:
+    import torch
+    import torch.nn.functional as F
+
+    t = {name: torch.from_numpy(array).to(device) for name, array in w.items()}
+
+    def linear(x, wname: str, bname: str):
+        return torch.addmm(t[bname], x.reshape(-1, x.shape[-1]), t[wname]).reshape(
+            *x.shape[:-1], t[wname].shape[1])
+
+    def mlp(x):
+        return linear(F.gelu(linear(x, "mlp.w1", "mlp.b1")), "mlp.w2", "mlp.b2")
+
+    def encoder(x):
+        for layer in range(LAYERS):
+            p = f"l{layer}."
+
+            def heads(v):
+                return v.reshape(1, SEQ, HEADS, HEAD_DIM).transpose(1, 2)
+
+            q = heads(linear(x, p + "wq", p + "bq"))
+            k = heads(linear(x, p + "wk", p + "bk"))
+            v = heads(linear(x, p + "wv", p + "bv"))
+            scores = torch.matmul(q, k.transpose(-2, -1)) * (1.0 / np.sqrt(HEAD_DIM))
+            context = torch.matmul(torch.softmax(scores, -1), v)
+            context = context.transpose(1, 2).reshape(1, SEQ, HIDDEN)
+            x = F.layer_norm(linear(context, p + "wo", p + "bo") + x, (HIDDEN,),
+                             t[p + "ln1.g"], t[p + "ln1.b"], 1e-12)
+            ffn = linear(F.gelu(linear(x, p + "w1", p + "b1")), p + "w2", p + "b2")
+            x = F.layer_norm(ffn + x, (HIDDEN,), t[p + "ln2.g"], t[p + "ln2.b"], 1e-12)
+        return x
+
+    return {"mlp": mlp, "bert_encoder_2l": encoder}
 
 
 # ---- ONNX in protobuf wire format -------------------------------------------------------------
@@ -219,17 +259,39 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu",
+                        help="gpu: kiln on gpu:0 against PyTorch CUDA eager (no ONNX Runtime)")
     args = parser.parse_args()
 
-    from kiln import engine
+    from kiln import driver, engine
     from kiln.dtype import DType
-    from kiln.graph import Graph, TensorType
+    from kiln.graph import DeviceRef, Graph, TensorType
 
     weights = make_weights(0)
     rng = np.random.default_rng(1)
-    session = engine.InferenceSession(num_threads=args.threads)
-    results: Dict[str, Dict[str, object]] = {"threads": args.threads, "models": {}}
+    gpu = args.device == "gpu"
+    if gpu:
+        accelerator = driver.Accelerator(0)
+        session = engine.InferenceSession(num_threads=args.threads, devices=[accelerator])
+        sync = accelerator.synchronize
+    else:
+        session = engine.InferenceSession(num_threads=args.threads)
+        sync = lambda: None  # noqa: E731
+    results: Dict[str, object] = {"device": args.device, "threads": args.threads, "models": {}}
     try:
+        import torch
+        torch.set_num_threads(args.threads)
+        torch_device = "cuda" if gpu else "cpu"
+        torch_fns = torch_models(weights, torch_device)
+        results["pytorch"] = torch.__version__
+        if gpu:
+            results["gpu"] = torch.cuda.get_device_name(0)
+    except ImportError:
+        torch, torch_fns = None, {}
+        results["pytorch"] = "not importable: not compared"
+    try:
+        if gpu:
+            raise ImportError("ONNX Runtime is compared on the CPU only")
         import onnxruntime as ort
         options = ort.SessionOptions()
         options.intra_op_num_threads = args.threads
@@ -239,15 +301,39 @@ def main() -> None:
     except ImportError:
         ort, onnx = None, {}
         results["onnxruntime"] = "not importable: skipped"
-    results["pytorch"] = "not installed: not compared"
 
+    where = DeviceRef.GPU(0) if gpu else DeviceRef.CPU()
     for name, (forward, shapes) in kiln_models(weights).items():
         inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-        graph = Graph(name, forward, input_types=[TensorType(DType.float32, s) for s in shapes])
+        graph = Graph(name, forward,
+                      input_types=[TensorType(DType.float32, s, device=where) for s in shapes])
         model = session.load(graph)
-        kiln_out = model.execute(*inputs)[0].to_numpy()
-        entry: Dict[str, object] = {
-            "kiln_ms": median_ms(lambda: model.execute(*inputs), args.warmup, args.runs)}
+        kiln_inputs = [driver.Tensor.from_numpy(a).to(accelerator) for a in inputs] if gpu \
+            else inputs
+        kiln_out = model.execute(*kiln_inputs)[0].to_numpy()
+
+        def run_kiln():
+            model.execute(*kiln_inputs)
+            sync()
+
+        entry: Dict[str, object] = {"kiln_ms": median_ms(run_kiln, args.warmup, args.runs)}
+        if gpu:
+            entry["kiln_nodes_on_gpu"] = sum(1 for n in model.placement()
+                                             if n["device"].startswith("gpu"))
+            entry["kiln_nodes"] = len(model.placement())
+        if torch is not None:
+            x = torch.from_numpy(inputs[0]).to(torch_device)
+            with torch.inference_mode():
+                torch_out = torch_fns[name](x).cpu().numpy()
+
+                def run_torch():
+                    torch_fns[name](x)
+                    if gpu:
+                        torch.cuda.synchronize()
+
+                entry["pytorch_ms"] = median_ms(run_torch, args.warmup, args.runs)
+            entry["max_abs_diff_pytorch"] = float(np.max(np.abs(torch_out - kiln_out)))
+            entry["kiln_over_pytorch"] = entry["kiln_ms"] / entry["pytorch_ms"]
         if ort is not None:
             sess = ort.InferenceSession(onnx[name], options, providers=["CPUExecutionProvider"])
             feed = {"x": inputs[0]}

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,7 +20,32 @@ struct BenchOptions {
   int warmup = 3;
   int iterations = 20;
   bool json = false;
+  bool profile = false;
 };
+
+// One node's share of a profiled run: executions are timed node by node (kiln_model_set_profiling).
+struct NodeTime {
+  ModelNodeInfo node;
+  uint64_t count = 0;
+  double total_ms = 0;
+};
+
+// Runs `iterations` more executions with per-node timing on; nodes by total time, largest first.
+std::vector<NodeTime> profile_nodes(const LoadedModel& loaded, int iterations) {
+  const Model& model = *loaded.model;
+  model.set_profiling(true);
+  for (int i = 0; i < iterations; ++i) loaded.model->execute(loaded.inputs);
+  model.set_profiling(false);
+  const std::vector<ModelNodeInfo> nodes = model.nodes();
+  const std::vector<kiln_node_profile> times = model.profile();
+  std::vector<NodeTime> out;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    out.push_back({nodes[i], times[i].count, times[i].total_seconds * 1e3});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const NodeTime& a, const NodeTime& b) { return a.total_ms > b.total_ms; });
+  return out;
+}
 
 struct LatencyStats {
   double min, median, p90, mean, max, stddev;
@@ -61,6 +87,10 @@ int run_bench(const GlobalOptions& global, BenchOptions options) {
   }
   const LatencyStats s = summarize(samples);
   const double throughput = s.mean > 0 ? 1000.0 / s.mean : 0.0;
+  std::vector<NodeTime> profile;
+  if (options.profile) profile = profile_nodes(loaded, options.iterations);
+  double profiled_ms = 0;
+  for (const NodeTime& t : profile) profiled_ms += t.total_ms;
 
   if (options.json) {
     nlohmann::ordered_json out;
@@ -78,6 +108,20 @@ int run_bench(const GlobalOptions& global, BenchOptions options) {
     out["latency_ms"] = {{"min", s.min},   {"median", s.median}, {"p90", s.p90},
                          {"mean", s.mean}, {"max", s.max},       {"stddev", s.stddev}};
     out["throughput_per_s"] = throughput;
+    if (options.profile) {
+      nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+      for (const NodeTime& t : profile) {
+        nodes.push_back({{"node", t.node.name},
+                         {"op", t.node.op},
+                         {"device", t.node.device},
+                         {"kernel", t.node.kernel},
+                         {"count", t.count},
+                         {"total_ms", t.total_ms},
+                         {"mean_us", t.count ? t.total_ms * 1e3 / static_cast<double>(t.count) : 0.0},
+                         {"share", profiled_ms > 0 ? t.total_ms / profiled_ms : 0.0}});
+      }
+      out["profile"] = nodes;
+    }
     out["notes"] = loaded.prepared.notes;
     std::cout << out.dump(2) << '\n';
     return kExitOk;
@@ -98,6 +142,18 @@ int run_bench(const GlobalOptions& global, BenchOptions options) {
             << format_number(s.median, 4) << "  p90 " << format_number(s.p90, 4) << "  mean "
             << format_number(s.mean, 4) << "  max " << format_number(s.max, 4) << '\n';
   std::cout << "throughput  " << format_number(throughput, 5) << " inferences/s\n";
+  if (options.profile) {
+    std::cout << "profile     " << options.iterations
+              << " more executions, each node timed on its own (the device waits after each)\n";
+    std::cout << "  share  mean us     op                   node                 device  kernel\n";
+    for (const NodeTime& t : profile) {
+      const double mean_us = t.count ? t.total_ms * 1e3 / static_cast<double>(t.count) : 0.0;
+      std::printf("  %5.1f%% %-10s  %-20s %-20s %-7s %s\n",
+                  profiled_ms > 0 ? 100.0 * t.total_ms / profiled_ms : 0.0,
+                  format_number(mean_us, 4).c_str(), t.node.op.c_str(), t.node.name.c_str(),
+                  t.node.device.c_str(), t.node.kernel.c_str());
+    }
+  }
   for (const std::string& note : loaded.prepared.notes) std::cout << "note: " << note << '\n';
   return kExitOk;
 }
@@ -116,6 +172,9 @@ Command add_bench_command(CLI::App& app, const GlobalOptions& global) {
       ->type_name("N")
       ->check(CLI::Range(1, 10000000));
   sub->add_flag("--json", options->json, "Print JSON");
+  sub->add_flag("--profile", options->profile,
+                "Then time each node over --iterations more executions (slower: the device "
+                "waits after every node) and list them by total time");
   return {sub, [&global, options] { return run_bench(global, *options); }};
 }
 

@@ -13,6 +13,10 @@ set(KILN_GPU_SOURCES
   ${KILN_GPU_DIR}/reduce.cu
   ${KILN_GPU_DIR}/layout.cu
   ${KILN_GPU_DIR}/gemm.cu
+  ${KILN_GPU_DIR}/math.cu
+  ${KILN_GPU_DIR}/sort.cu
+  ${KILN_GPU_DIR}/movement.cu
+  ${KILN_GPU_DIR}/quant.cu
   ${KILN_GPU_DIR}/plugin_entry.cu)
 set(KILN_GPU_HEADERS
   ${KILN_GPU_DIR}/vendor.h
@@ -21,7 +25,9 @@ set(KILN_GPU_HEADERS
   ${KILN_GPU_DIR}/device_api.h
   ${KILN_GPU_DIR}/kernel_call.h
   ${KILN_GPU_DIR}/kernels.h
-  ${KILN_GPU_DIR}/dtype.cuh)
+  ${KILN_GPU_DIR}/dtype.cuh
+  ${KILN_GPU_DIR}/elementwise.cuh
+  ${KILN_GPU_DIR}/strided_copy.h)
 
 # kiln_gpu_targets_string(<out> <prefix> <arch>...): "sm_90, sm_80" from "90;80-real" (prefix
 # "sm_"), "gfx90a" from "gfx90a" (prefix ""). Shown in messages about missing kernel images.

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "dtype.cuh"
+#include "elementwise.cuh"
 #include "kernel_call.h"
 #include "kernels.h"
 
@@ -234,7 +235,8 @@ __global__ void __launch_bounds__(kThreads)
 
 bool packable(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
-// The view that reads `in` broadcast to `out`'s shape, or an error naming the operand.
+}  // namespace
+
 kiln_status* broadcast_view(const Call& call, const Operand& in, const Operand& out,
                             const char* what, Strided* view) {
   if (in.rank > out.rank) {
@@ -270,6 +272,8 @@ bool same_shape(const Operand& a, const Operand& b) {
   }
   return true;
 }
+
+namespace {
 
 kiln_status* binary_body(Call& call, const void* user_data) {
   const int32_t code = static_cast<const KernelInfo*>(user_data)->code;

@@ -8,6 +8,7 @@
 #include "dtype.cuh"
 #include "kernel_call.h"
 #include "kernels.h"
+#include "strided_copy.h"
 
 namespace kiln::gpu {
 namespace {
@@ -25,7 +26,8 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// A view that walks a contiguous tensor of `shape` in order.
+}  // namespace
+
 Strided contiguous_view(const int64_t* shape, int rank) {
   Strided v;
   v.rank = rank;
@@ -56,6 +58,8 @@ kiln_status* launch_copy(Call& call, size_t element_size, const void* src, void*
   }
   return call.launched("strided copy kernel");
 }
+
+namespace {
 
 kiln_status* check_same_dtype(const Call& call, const Operand& x, const Operand& out) {
   if (x.dtype != out.dtype || dtype_size(x.dtype) == 0) {

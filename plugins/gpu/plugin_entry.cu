@@ -55,6 +55,10 @@ kiln_status* initialize(const kiln_host_api* host, kiln_registrar* registrar) {
     KILN_GPU_RETURN_IF_HOST_ERROR(register_elementwise_kernels(host, registrar, backend));
     KILN_GPU_RETURN_IF_HOST_ERROR(register_reduction_kernels(host, registrar, backend));
     KILN_GPU_RETURN_IF_HOST_ERROR(register_layout_kernels(host, registrar, backend));
+    KILN_GPU_RETURN_IF_HOST_ERROR(register_math_kernels(host, registrar, backend));
+    KILN_GPU_RETURN_IF_HOST_ERROR(register_sort_kernels(host, registrar, backend));
+    KILN_GPU_RETURN_IF_HOST_ERROR(register_movement_kernels(host, registrar, backend));
+    KILN_GPU_RETURN_IF_HOST_ERROR(register_quant_kernels(host, registrar, backend));
     return register_matmul_kernels(host, registrar, backend);
   });
 }

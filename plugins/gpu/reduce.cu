@@ -1,10 +1,11 @@
-// reduce.cu: sum, mean, max, min and argmax along one axis (kept with size 1), softmax along one
-// axis, and layer_norm over the last axis.
+// reduce.cu: sum, mean, max, min, argmax and argmin along one axis (kept with size 1), softmax
+// along one axis, and layer_norm over the last axis.
 //
 // Floats accumulate in float32 (float16/bfloat16 included), integers in wrapping 64-bit
-// arithmetic (an integer mean truncates toward zero). max/min propagate NaN; argmax returns the
-// first index of the maximum, a NaN counting as the maximum. A row along the last axis is reduced
-// by one block; other axes by one thread per output, reading coalesced across the inner axes.
+// arithmetic (an integer mean truncates toward zero). max/min propagate NaN; argmax/argmin return
+// the first index of the maximum/minimum, a NaN counting as both (as the CPU plugin). A row along
+// the last axis is reduced by one block; other axes by one thread per output, reading coalesced
+// across the inner axes.
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -46,11 +47,11 @@ template <typename A>
 __device__ inline State<A> initial(ReduceCode code) {
   if constexpr (std::is_same_v<A, int64_t>) {
     if (code == ReduceCode::kMax || code == ReduceCode::kArgmax) return {INT64_MIN, -1};
-    if (code == ReduceCode::kMin) return {INT64_MAX, -1};
+    if (code == ReduceCode::kMin || code == ReduceCode::kArgmin) return {INT64_MAX, -1};
     return {0, -1};
   } else {
     if (code == ReduceCode::kMax || code == ReduceCode::kArgmax) return {-INFINITY, -1};
-    if (code == ReduceCode::kMin) return {INFINITY, -1};
+    if (code == ReduceCode::kMin || code == ReduceCode::kArgmin) return {INFINITY, -1};
     return {0.0f, -1};
   }
 }
@@ -75,7 +76,7 @@ __device__ inline State<A> combine(ReduceCode code, State<A> a, State<A> b) {
     if (a_nan && b_nan) return a_first ? a : b;
     return a_nan ? a : b;
   }
-  const bool want_max = code != ReduceCode::kMin;
+  const bool want_max = code != ReduceCode::kMin && code != ReduceCode::kArgmin;
   if (a.value == b.value) return a_first ? a : b;
   return ((a.value > b.value) == want_max) ? a : b;
 }
@@ -83,7 +84,7 @@ __device__ inline State<A> combine(ReduceCode code, State<A> a, State<A> b) {
 template <typename T, typename R>
 __device__ inline void write(ReduceCode code, State<Acc<T>> s, int64_t length, R* out) {
   if constexpr (std::is_same_v<R, int64_t> || std::is_same_v<R, int32_t>) {
-    if (code == ReduceCode::kArgmax) {
+    if (code == ReduceCode::kArgmax || code == ReduceCode::kArgmin) {
       *out = static_cast<R>(s.index < 0 ? 0 : s.index);
       return;
     }
@@ -363,7 +364,7 @@ kiln_status* run_reduction(Call& call, ReduceCode code) {
                                                         shape_string(x) + " reduced on axis " +
                                                         std::to_string(axis));
   }
-  const bool argmax = code == ReduceCode::kArgmax;
+  const bool argmax = code == ReduceCode::kArgmax || code == ReduceCode::kArgmin;
   if (argmax ? out.dtype != KILN_DTYPE_INT64 : out.dtype != x.dtype) {
     return call.error(KILN_STATUS_INVALID_ARGUMENT,
                       std::string("output dtype ") + dtype_name(out.dtype) + " is not " +
@@ -373,7 +374,8 @@ kiln_status* run_reduction(Call& call, ReduceCode code) {
   KILN_GPU_CALL_TRY(reduce_layout(call, x, axis, &l));
   if (out.num_elements == 0) return nullptr;
   if (l.length == 0 && code != ReduceCode::kSum && code != ReduceCode::kMean) {
-    return call.error(KILN_STATUS_INVALID_ARGUMENT, "cannot take max, min or argmax of an empty axis");
+    return call.error(KILN_STATUS_INVALID_ARGUMENT,
+                      "cannot take max, min, argmax or argmin of an empty axis");
   }
   KILN_GPU_CALL_TRY(call.begin());
   const bool known = dispatch_arithmetic(x.dtype, [&](auto tag) {
@@ -394,7 +396,7 @@ kiln_status* run_reduction(Call& call, ReduceCode code) {
 kiln_status* register_reduction_kernels(const kiln_host_api* host, kiln_registrar* registrar,
                                         Backend* backend) {
   static std::vector<KernelInfo>* infos = new std::vector<KernelInfo>();
-  infos->reserve(4);
+  infos->reserve(5);
   infos->push_back({backend, static_cast<int32_t>(ReduceCode::kSum)});
   KILN_GPU_CALL_TRY(register_gpu_kernel(host, registrar, "sum", kGpuArithmeticTypes, 0,
                                         call_entry<reduction_body>, &infos->back()));
@@ -403,6 +405,9 @@ kiln_status* register_reduction_kernels(const kiln_host_api* host, kiln_registra
                                         call_entry<reduction_body>, &infos->back()));
   infos->push_back({backend, static_cast<int32_t>(ReduceCode::kArgmax)});
   KILN_GPU_CALL_TRY(register_gpu_kernel(host, registrar, "argmax", kGpuArithmeticTypes, 0,
+                                        call_entry<reduction_body>, &infos->back()));
+  infos->push_back({backend, static_cast<int32_t>(ReduceCode::kArgmin)});
+  KILN_GPU_CALL_TRY(register_gpu_kernel(host, registrar, "argmin", kGpuArithmeticTypes, 0,
                                         call_entry<reduction_body>, &infos->back()));
   infos->push_back({backend, 0});
   KILN_GPU_CALL_TRY(register_gpu_kernel(host, registrar, "softmax", kGpuFloatTypes, 0,

@@ -7,6 +7,11 @@
 #
 # Then, on the GPU machine from the repository root:
 #   scripts/gpu/run_on_gpu.sh CARRY_DIR/build CARRY_DIR/runtime-libs
+# or everything at once: scripts/gpu/gpu_session.sh CARRY_DIR.
+#
+# The folder is then packed into CARRY_DIR/carry.tar.xz (about a quarter of the size: oneDNN
+# alone is ~38 MB unpacked, and the 64 MiB a call carries includes the working tree);
+# gpu_session.sh unpacks it. KILN_GPU_PACK_XZ=0 keeps the plain folder instead.
 #
 # The lent machines are NVIDIA, so the ROCm plugin stays behind (its HIP runtime alone is ~17 MB)
 # and any build folder will do; a Release one without ROCm is the leanest:
@@ -43,6 +48,12 @@ rm -f "$CARRY_DIR/build/lib/kiln/plugins/libkiln_rocm.so"
 
 "$here/collect_runtime_libs.sh" "$CARRY_DIR/build" "$CARRY_DIR/runtime-libs"
 
+if [ "${KILN_GPU_PACK_XZ:-1}" != 0 ]; then
+  tar -C "$CARRY_DIR" -cf - build runtime-libs | xz -T0 -6 >"$CARRY_DIR/carry.tar.xz"
+  rm -rf "$CARRY_DIR/build" "$CARRY_DIR/runtime-libs"
+  echo "packed $BUILD_DIR into $CARRY_DIR/carry.tar.xz: $(du -sh "$CARRY_DIR/carry.tar.xz" | cut -f1)"
+  exit 0
+fi
 size_kib=$(du -sk "$CARRY_DIR" | cut -f1)
 echo "packed $BUILD_DIR into $CARRY_DIR: $((size_kib / 1024)) MiB" \
   "(build $(du -sh "$CARRY_DIR/build" | cut -f1), runtime libs" \

@@ -461,5 +461,118 @@ TEST_F(Models, ExecutionReturnsEveryBufferItDoesNotHandBack) {
             std::max(before.peak_bytes_in_use, before.bytes_in_use + 3 * 4000));
 }
 
+// Per-node timing: off by default; while on, each execution counts once per node and adds time;
+// switching it on again starts from zero; a bad index is OUT_OF_RANGE.
+TEST_F(Models, ProfilingCountsEachNodePerExecution) {
+  GraphPtr graph = add_mul_graph(nullptr);
+  ModelPtr model = load(graph.get());
+  const size_t nodes = kiln_model_get_node_count(model.get());
+  ASSERT_EQ(nodes, 2u);
+  TensorPtr x = make_tensor(gpu0_, {2, 4}, std::vector<float>(8, 1.0f));
+  TensorPtr y = make_tensor(gpu0_, {2, 4}, std::vector<float>(8, 2.0f));
+  auto execute = [&] {
+    kiln_tensor* inputs[] = {x.get(), y.get()};
+    kiln_tensor* outputs[2] = {nullptr, nullptr};
+    ASSERT_TRUE(Ok(kiln_model_execute(model.get(), inputs, 2, outputs, 2)));
+    TensorPtr a(outputs[0]), b(outputs[1]);
+    EXPECT_EQ(read_floats(a.get()), std::vector<float>(8, 3.0f));  // (x + y) * x
+  };
+  auto profile = [&](size_t i) {
+    kiln_node_profile p{};
+    p.struct_size = sizeof p;
+    EXPECT_TRUE(Ok(kiln_model_get_node_profile(model.get(), i, &p)));
+    return p;
+  };
+  execute();
+  EXPECT_EQ(profile(0).count, 0u);  // off by default
+
+  ASSERT_TRUE(Ok(kiln_model_set_profiling(model.get(), 1)));
+  execute();
+  execute();
+  for (size_t i = 0; i < nodes; ++i) {
+    EXPECT_EQ(profile(i).count, 2u) << "node " << i;
+    EXPECT_GT(profile(i).total_seconds, 0.0) << "node " << i;
+  }
+  ASSERT_TRUE(Ok(kiln_model_set_profiling(model.get(), 0)));
+  execute();
+  EXPECT_EQ(profile(1).count, 2u);  // off: no longer counted
+  ASSERT_TRUE(Ok(kiln_model_set_profiling(model.get(), 1)));
+  EXPECT_EQ(profile(1).count, 0u);  // on again: reset
+  EXPECT_EQ(profile(1).total_seconds, 0.0);
+
+  kiln_node_profile p{};
+  p.struct_size = sizeof p;
+  EXPECT_TRUE(IsError(kiln_model_get_node_profile(model.get(), 2, &p), KILN_STATUS_OUT_OF_RANGE,
+                      {"index 2"}));
+  EXPECT_TRUE(IsError(kiln_model_set_profiling(nullptr, 1), KILN_STATUS_INVALID_ARGUMENT,
+                      {"model"}));
+}
+
+// A node whose accelerator has no kernel runs on the host: testdev has add and mul but no sub,
+// so in add -> sub -> mul on gpu:0 the sub falls back to the CPU plugin, its operands are copied
+// over and its result copied back for the mul. The placement report says so, and a session with
+// disable_cpu_fallback refuses the graph naming the node.
+TEST(CpuFallback, NodeWithoutAcceleratorKernelRunsOnTheHost) {
+  const std::string cpu = cpu_plugin_path();
+  if (cpu.empty()) GTEST_SKIP() << "the CPU plugin is not built";
+  RuntimePtr runtime = make_runtime({plugin_path("testdev"), cpu});
+  GraphPtr graph;
+  {
+    kiln_graph* g = nullptr;
+    ASSERT_TRUE(Ok(kiln_graph_create("fallback", &g)));
+    graph.reset(g);
+    kiln_value* x = add_input(g, "x", KILN_DTYPE_FLOAT32, {{3, nullptr}}, "gpu:0");
+    kiln_value* y = add_input(g, "y", KILN_DTYPE_FLOAT32, {{3, nullptr}}, "gpu:0");
+    kiln_value* sum = add_op(g, "add", {x, y}, {}, "sum");
+    kiln_value* diff = add_op(g, "sub", {sum, y}, {}, "diff");
+    kiln_value* product = add_op(g, "mul", {diff, x}, {}, "product");
+    set_outputs(g, {product});
+  }
+  SessionPtr session = make_session(runtime.get(), {"gpu:0"});
+  kiln_model* raw = nullptr;
+  ASSERT_TRUE(Ok(kiln_session_load(session.get(), graph.get(), nullptr, &raw)));
+  ModelPtr model(raw);
+
+  ASSERT_EQ(kiln_model_get_node_count(model.get()), 3u);
+  std::vector<std::string> devices, plugins;
+  std::string sub_rejected;
+  for (size_t i = 0; i < 3; ++i) {
+    kiln_model_node_info info{};
+    info.struct_size = sizeof info;
+    ASSERT_TRUE(Ok(kiln_model_get_node_info(model.get(), i, &info)));
+    devices.push_back(info.device);
+    plugins.push_back(info.plugin);
+    if (std::string(info.op) == "sub") sub_rejected = info.rejected;
+  }
+  EXPECT_EQ(devices, (std::vector<std::string>{"gpu:0", "cpu:0", "gpu:0"}));
+  EXPECT_EQ(plugins, (std::vector<std::string>{"testdev", "cpu", "testdev"}));
+  EXPECT_NE(sub_rejected.find("CPU fallback to cpu:0"), std::string::npos) << sub_rejected;
+  EXPECT_NE(sub_rejected.find("no kernel for sub 'diff'"), std::string::npos) << sub_rejected;
+
+  kiln_device* gpu = find_device(runtime.get(), "gpu:0");
+  TensorPtr x = make_tensor(gpu, {3}, {1, 2, 3});
+  TensorPtr y = make_tensor(gpu, {3}, {10, 20, 30});
+  kiln_tensor* inputs[] = {x.get(), y.get()};
+  kiln_tensor* out = nullptr;
+  ASSERT_TRUE(Ok(kiln_model_execute(model.get(), inputs, 2, &out, 1)));
+  TensorPtr owned(out);
+  EXPECT_EQ(kiln_tensor_get_device(out), gpu);
+  EXPECT_EQ(read_floats(out), (std::vector<float>{1, 4, 9}));  // ((x + y) - y) * x
+
+  kiln_session_options options;
+  kiln_session_options_init(&options);
+  const char* specs[] = {"gpu:0"};
+  options.devices = specs;
+  options.num_devices = 1;
+  options.disable_cpu_fallback = 1;
+  kiln_session* strict = nullptr;
+  ASSERT_TRUE(Ok(kiln_session_create(runtime.get(), &options, &strict)));
+  SessionPtr strict_owned(strict);
+  kiln_model* refused = nullptr;
+  EXPECT_TRUE(IsError(kiln_session_load(strict, graph.get(), nullptr, &refused),
+                      KILN_STATUS_NOT_FOUND, {"no kernel for sub 'diff'", "gpu:0"}));
+  EXPECT_EQ(refused, nullptr);
+}
+
 }  // namespace
 }  // namespace kiln_test

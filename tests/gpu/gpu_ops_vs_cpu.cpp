@@ -36,7 +36,8 @@ std::string take(kiln_status* s) {
 
 size_t dtype_size(int32_t dtype) {
   switch (dtype) {
-    case KILN_DTYPE_BOOL: return 1;
+    case KILN_DTYPE_BOOL:
+    case KILN_DTYPE_UINT8: return 1;
     case KILN_DTYPE_FLOAT16:
     case KILN_DTYPE_BFLOAT16: return 2;
     case KILN_DTYPE_INT64: return 8;
@@ -52,6 +53,7 @@ const char* dtype_label(int32_t dtype) {
     case KILN_DTYPE_FLOAT32: return "f32";
     case KILN_DTYPE_INT32: return "i32";
     case KILN_DTYPE_INT64: return "i64";
+    case KILN_DTYPE_UINT8: return "u8";
     default: return "?";
   }
 }
@@ -111,17 +113,20 @@ void write_element(std::vector<uint8_t>& bytes, int32_t dtype, size_t i, double 
     case KILN_DTYPE_FLOAT32: { const float f = static_cast<float>(v); std::memcpy(p, &f, 4); break; }
     case KILN_DTYPE_INT32: { const int32_t x = static_cast<int32_t>(v); std::memcpy(p, &x, 4); break; }
     case KILN_DTYPE_INT64: { const int64_t x = static_cast<int64_t>(v); std::memcpy(p, &x, 8); break; }
+    case KILN_DTYPE_UINT8: *p = static_cast<uint8_t>(v); break;  // kUniform values in [0, 256)
   }
 }
 
 // How to fill an input.
-enum class Fill { kNormal, kPositive, kAwayFromZero, kSmallInts, kBools, kIndices };
+// kUniform: integers in [low, index_bound), as they are (packed uint8 blocks, repeat counts).
+enum class Fill { kNormal, kPositive, kAwayFromZero, kSmallInts, kBools, kIndices, kUniform };
 
 struct InputSpec {
   int32_t dtype;
   std::vector<int64_t> shape;
   Fill fill = Fill::kNormal;
   int64_t index_bound = 0;  // kIndices: values in [-bound, bound)
+  int64_t low = 0;          // kUniform: values in [low, index_bound)
 };
 
 struct AttrSpec {
@@ -172,8 +177,14 @@ std::vector<uint8_t> make_data(const InputSpec& in, std::mt19937& rng) {
       case Fill::kIndices:
         v = std::uniform_int_distribution<int64_t>(-in.index_bound, in.index_bound - 1)(rng);
         break;
+      case Fill::kUniform:
+        v = std::uniform_int_distribution<int64_t>(in.low, in.index_bound - 1)(rng);
+        break;
     }
-    if (in.dtype == KILN_DTYPE_INT32 || in.dtype == KILN_DTYPE_INT64) v = std::round(v * 3);
+    const bool exact = in.fill == Fill::kIndices || in.fill == Fill::kUniform;
+    if ((in.dtype == KILN_DTYPE_INT32 || in.dtype == KILN_DTYPE_INT64) && !exact) {
+      v = std::round(v * 3);
+    }
     write_element(bytes, in.dtype, i, v);
   }
   return bytes;
@@ -429,6 +440,10 @@ std::vector<Case> cases() {
   return out;
 }
 
+// Cases of the later kernel families, one file each (kept apart so they grow independently).
+#include "cases_math.inc"      // std::vector<Case> math_cases(): unary/logic/scans/sort/top_k
+#include "cases_movement.inc"  // std::vector<Case> movement_cases(): data movement, quantized ops
+
 std::vector<Case> matmul_cases() {
   std::vector<Case> out;
   for (int32_t t : {KILN_DTYPE_FLOAT32, KILN_DTYPE_FLOAT16, KILN_DTYPE_BFLOAT16}) {
@@ -608,6 +623,8 @@ int main(int argc, char** argv) {
   }
   std::mt19937 rng(20261122);
   for (const Case& c : cases()) check_case(rt, spec, c, rng);
+  for (const Case& c : math_cases()) check_case(rt, spec, c, rng);
+  for (const Case& c : movement_cases()) check_case(rt, spec, c, rng);
   for (const Case& c : matmul_cases()) {
     check_case(rt, spec, c, rng, "own");
     check_case(rt, spec, c, rng, "cublaslt");

@@ -3,6 +3,11 @@ build, load and run small graphs against NumPy references.
 
 Run by ctest (tests/python/CMakeLists.txt sets KILN_BUILD_DIR and PYTHONPATH), or by hand:
     KILN_BUILD_DIR=build PYTHONPATH=bindings/python .venv/bin/python -m pytest -q tests/python
+
+KILN_TEST_DEVICE=gpu:N runs the graphs that ``run_graph`` builds on that accelerator (inputs
+typed on ``gpu:N``, a session over it); nodes it has no kernel for fall back to the CPU. The
+summary at the end counts, per op, the nodes that ran on each plugin; with
+KILN_TEST_PLACEMENT_REPORT=FILE it is also written to FILE as JSON.
 """
 
 from __future__ import annotations
@@ -38,9 +43,16 @@ try:
 except ImportError as exc:  # pragma: no cover - reported, not skipped
     pytest.exit(f"cannot import the kiln package: {exc}", returncode=1)
 
-from kiln import engine  # noqa: E402
+from kiln import driver, engine  # noqa: E402
 from kiln.dtype import DType  # noqa: E402
-from kiln.graph import Graph, TensorType  # noqa: E402
+from kiln.graph import DeviceRef, Graph, TensorType  # noqa: E402
+
+# "" (the CPU) or "gpu:N": where run_graph's graphs run.
+TEST_DEVICE = os.environ.get("KILN_TEST_DEVICE", "")
+if TEST_DEVICE and not (TEST_DEVICE.startswith("gpu:") and TEST_DEVICE[4:].isdigit()):
+    pytest.exit(f"KILN_TEST_DEVICE must be gpu:N, got {TEST_DEVICE!r}", returncode=2)
+# op -> plugin -> nodes run there (filled by run_graph when TEST_DEVICE is set).
+PLACEMENT_COUNTS: dict = {}
 
 try:
     import ml_dtypes  # noqa: F401
@@ -62,10 +74,33 @@ needs_torch = pytest.mark.skipif(not HAVE_TORCH,
                                         "CUDA packages; the set-up script leaves it out)")
 
 
+def _test_device_ref() -> Optional[DeviceRef]:
+    return DeviceRef.GPU(int(TEST_DEVICE[4:])) if TEST_DEVICE else None
+
+
 @pytest.fixture(scope="session")
 def session() -> engine.InferenceSession:
-    """One CPU session shared by the tests that only load graphs."""
+    """One session shared by the tests: the CPU, or KILN_TEST_DEVICE's accelerator."""
+    if TEST_DEVICE:
+        if driver.accelerator_count() <= int(TEST_DEVICE[4:]):
+            pytest.exit(f"KILN_TEST_DEVICE={TEST_DEVICE} but this machine has "
+                        f"{driver.accelerator_count()} accelerator(s)", returncode=2)
+        return engine.InferenceSession(devices=[driver.Accelerator(int(TEST_DEVICE[4:]))])
     return engine.InferenceSession()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not PLACEMENT_COUNTS:
+        return
+    terminalreporter.section(f"placement of run_graph nodes (KILN_TEST_DEVICE={TEST_DEVICE})")
+    for op in sorted(PLACEMENT_COUNTS):
+        counts = ", ".join(f"{plugin}: {n}" for plugin, n in
+                           sorted(PLACEMENT_COUNTS[op].items()))
+        terminalreporter.write_line(f"{op:24s} {counts}")
+    report = os.environ.get("KILN_TEST_PLACEMENT_REPORT")
+    if report:
+        import json
+        Path(report).write_text(json.dumps(PLACEMENT_COUNTS, indent=1, sort_keys=True))
 
 
 @pytest.fixture(scope="session")
@@ -102,9 +137,14 @@ def run_graph(session: engine.InferenceSession, forward: Callable[..., Any],
     returns the outputs as NumPy arrays."""
     dtypes = list(dtypes) if dtypes is not None else [DType.from_numpy(a.dtype) for a in inputs]
     shapes = list(shapes) if shapes is not None else [a.shape for a in inputs]
-    types = [TensorType(d, s) for d, s in zip(dtypes, shapes)]
+    types = [TensorType(d, s, device=_test_device_ref()) for d, s in zip(dtypes, shapes)]
     graph = Graph("test", forward, input_types=types)
     model = session.load(graph)
+    if TEST_DEVICE:
+        for node in model.placement():
+            where = node["plugin"] or "executor"
+            counts = PLACEMENT_COUNTS.setdefault(node["op"], {})
+            counts[where] = counts.get(where, 0) + 1
     outputs = model.execute(*inputs)
     return [out.to_numpy() for out in outputs]
 

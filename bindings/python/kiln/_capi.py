@@ -148,6 +148,22 @@ class NodeInfo(Structure):
     ]
 
 
+class ModelNodeInfo(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("op", c_char_p),
+        ("name", c_char_p),
+        ("device", c_char_p),
+        ("kernel", c_char_p),
+        ("plugin", c_char_p),
+        ("input_names", POINTER(c_char_p)),
+        ("num_inputs", c_size_t),
+        ("output_names", POINTER(c_char_p)),
+        ("num_outputs", c_size_t),
+        ("rejected", c_char_p),
+    ]
+
+
 class WeightInfo(Structure):
     _fields_ = [
         ("struct_size", c_size_t),
@@ -170,6 +186,7 @@ class SessionOptions(Structure):
         ("custom_extensions", POINTER(c_char_p)),
         ("num_custom_extensions", c_size_t),
         ("disable_graph_passes", c_int32),
+        ("disable_cpu_fallback", c_int32),
     ]
 
 
@@ -338,6 +355,8 @@ _FUNCTIONS = {
     "kiln_session_load": (_STATUS, [c_void_p, c_void_p, POINTER(LoadOptions), handle_p]),
     "kiln_model_destroy": (None, [c_void_p]),
     "kiln_model_get_input_count": (c_size_t, [c_void_p]),
+    "kiln_model_get_node_count": (c_size_t, [c_void_p]),
+    "kiln_model_get_node_info": (_STATUS, [c_void_p, c_size_t, POINTER(ModelNodeInfo)]),
     "kiln_model_get_input_spec": (_STATUS, [c_void_p, c_size_t, POINTER(TensorSpecC)]),
     "kiln_model_get_output_count": (c_size_t, [c_void_p]),
     "kiln_model_get_output_spec": (_STATUS, [c_void_p, c_size_t, POINTER(TensorSpecC)]),

@@ -114,6 +114,9 @@ class InferenceSession:
         devices: devices to run on (default: the CPU). Graph device refs map onto them:
             ``cpu`` refs to the host, ``gpu:N`` refs to the Nth accelerator in this list.
         custom_extensions: plugin shared objects (custom ops, extra kernels) to load.
+        cpu_fallback: run a node that an accelerator has no kernel for on the CPU instead
+            (its operands are copied; ``Model.placement()`` tells which nodes did). With
+            ``False`` such a graph fails to load, naming the node.
 
     For convenience ``InferenceSession([device, ...])`` (devices first) is also accepted.
     A session can be closed (``close()`` or ``with``); models it loaded keep working.
@@ -121,7 +124,8 @@ class InferenceSession:
 
     def __init__(self, num_threads: Optional[int] = None,
                  devices: Optional[Iterable[Device]] = None, *,
-                 custom_extensions: Optional[CustomExtensionsType] = None) -> None:
+                 custom_extensions: Optional[CustomExtensionsType] = None,
+                 cpu_fallback: bool = True) -> None:
         self._handle: Optional[int] = None
         if num_threads is not None and not isinstance(num_threads, int):
             if devices is not None and not isinstance(devices, int):
@@ -148,6 +152,7 @@ class InferenceSession:
         options.num_threads = int(num_threads or 0)
         options.custom_extensions = c_extensions
         options.num_custom_extensions = len(extensions)
+        options.disable_cpu_fallback = 0 if cpu_fallback else 1
         out = c_void_p()
         lib.kiln_session_create(self._runtime.handle, byref(options), byref(out))
         self._handle = out.value
@@ -293,6 +298,24 @@ class Model:
     def output_metadata(self) -> List[TensorSpec]:
         """Name, dtype and shape (None for symbolic dims) of each output."""
         return list(self._outputs)
+
+    def placement(self) -> List[Dict[str, Any]]:
+        """Where each node of the loaded model runs, after the graph passes: one dict per node
+        with ``op``, ``name``, ``device`` (a session device spec), ``kernel`` and ``plugin``
+        (empty when the executor runs the node itself) and ``passed_over`` (why each other
+        candidate kernel was not chosen; a CPU fallback is its first line)."""
+        handle = self._live()
+        nodes = []
+        for i in range(lib.kiln_model_get_node_count(handle)):
+            info = _capi.new_struct(_capi.ModelNodeInfo)
+            lib.kiln_model_get_node_info(handle, i, byref(info))
+            rejected = _capi.decode(info.rejected)
+            nodes.append({"op": _capi.decode(info.op), "name": _capi.decode(info.name),
+                          "device": _capi.decode(info.device),
+                          "kernel": _capi.decode(info.kernel),
+                          "plugin": _capi.decode(info.plugin),
+                          "passed_over": rejected.split("\n") if rejected else []})
+        return nodes
 
     def execute(self, *args: Any) -> List[Tensor]:
         """Runs the model on one value per input, in order, and returns the outputs.

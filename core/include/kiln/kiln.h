@@ -435,6 +435,10 @@ typedef struct kiln_session_options {
   /* Nonzero: load graphs as written, skipping the optimization passes (constant folding, dead
    * code elimination, fusion). For tests and debugging; results agree either way. */
   int32_t disable_graph_passes;
+  /* Nonzero: a node placed on an accelerator whose plugins have no kernel for it fails the load.
+   * By default such a node runs on the host device instead (its operands are copied there and its
+   * results back where they are used); the placement report says which nodes fell back and why. */
+  int32_t disable_cpu_fallback;
 } kiln_session_options;
 
 static inline void kiln_session_options_init(kiln_session_options* options) {
@@ -550,6 +554,22 @@ typedef struct kiln_model_node_info {
 KILN_API size_t kiln_model_get_node_count(const kiln_model* model);
 KILN_API kiln_status* kiln_model_get_node_info(const kiln_model* model, size_t index,
                                                kiln_model_node_info* out_info);
+
+/* Per-node timing (`kiln bench --profile`). While profiling is on, every execution of the model
+ * waits for each node to finish (on an accelerator: its stream is synchronized after the node)
+ * and adds the node's wall time to its totals, so executions are slower and nodes are timed
+ * one by one; off (the default) it costs nothing. Enabling it resets the totals. Thread safe. */
+KILN_API kiln_status* kiln_model_set_profiling(kiln_model* model, int32_t enabled);
+
+typedef struct kiln_node_profile {
+  size_t struct_size;
+  uint64_t count;       /* executions of the node since profiling was enabled */
+  double total_seconds; /* their summed wall time */
+} kiln_node_profile;
+
+/* The totals of node `index` (as kiln_model_get_node_info numbers them). */
+KILN_API kiln_status* kiln_model_get_node_profile(const kiln_model* model, size_t index,
+                                                  kiln_node_profile* out_profile);
 
 #ifdef __cplusplus
 } /* extern "C" */

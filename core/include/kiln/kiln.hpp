@@ -911,6 +911,19 @@ class Model {
     return out;
   }
 
+  // Per-node timing (see kiln_model_set_profiling); profile()[i] belongs to nodes()[i].
+  void set_profiling(bool enabled) const { detail::check(kiln_model_set_profiling(model_, enabled)); }
+  std::vector<kiln_node_profile> profile() const {
+    std::vector<kiln_node_profile> out;
+    for (size_t i = 0, n = kiln_model_get_node_count(model_); i < n; ++i) {
+      kiln_node_profile c{};
+      c.struct_size = sizeof(c);
+      detail::check(kiln_model_get_node_profile(model_, i, &c));
+      out.push_back(c);
+    }
+    return out;
+  }
+
   kiln_model* get() const { return model_; }
 
  private:

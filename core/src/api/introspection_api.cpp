@@ -159,4 +159,35 @@ kiln_status* kiln_model_get_node_info(const kiln_model* model, size_t index,
   KILN_API_END
 }
 
+kiln_status* kiln_model_set_profiling(kiln_model* model, int32_t enabled) {
+  KILN_API_BEGIN
+  KILN_CHECK_ARG(model);
+  kiln::Model& m = *model->model;
+  if (enabled != 0) {
+    m.profiling.store(false);
+    for (size_t i = 0; i < m.steps.size(); ++i) {
+      m.profile_count[i].store(0);
+      m.profile_nanoseconds[i].store(0);
+    }
+  }
+  m.profiling.store(enabled != 0);
+  return nullptr;
+  KILN_API_END
+}
+
+kiln_status* kiln_model_get_node_profile(const kiln_model* model, size_t index,
+                                         kiln_node_profile* out_profile) {
+  KILN_API_BEGIN
+  KILN_CHECK_ARG(model);
+  KILN_CHECK_ARG(out_profile);
+  const kiln::Model& m = *model->model;
+  if (index >= m.steps.size()) return out_of_range(__func__, index, m.steps.size(), "nodes");
+  kiln_node_profile profile{};
+  profile.struct_size = sizeof profile;
+  profile.count = m.profile_count[index].load();
+  profile.total_seconds = static_cast<double>(m.profile_nanoseconds[index].load()) * 1e-9;
+  return copy_out(profile, out_profile, __func__, "kiln_node_profile");
+  KILN_API_END
+}
+
 }  // extern "C"

@@ -61,6 +61,9 @@ std::vector<NodeReport> describe_placement(const std::vector<LoadedPlugin*>& plu
     if (step.kind == StepKind::kKernel && step.kernel != nullptr) {
       r.kernel = step.kernel->name;
       r.plugin = step.kernel->plugin->name;
+      if (!step.fallback_reason.empty()) {
+        r.rejected = "CPU fallback to " + step.device->spec + ": " + step.fallback_reason;
+      }
       for (const LoadedPlugin* p : plugins) {
         for (const auto& k : p->kernels) {
           if (k->op != node.op || k.get() == step.kernel) continue;

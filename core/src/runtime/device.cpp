@@ -57,6 +57,34 @@ Status Device::synchronize() {
   return wrap(api_->table.synchronize(api_->table.user_data, ordinal_), "synchronize");
 }
 
+StatusOr<void*> Device::acquire_stream() {
+  const kiln_device_api& t = api_->table;
+  if (t.stream_create == nullptr || t.stream_synchronize == nullptr) return nullptr;
+  {
+    std::lock_guard<std::mutex> lock(streams_mu_);
+    if (!idle_streams_.empty()) {
+      void* stream = idle_streams_.back();
+      idle_streams_.pop_back();
+      return stream;
+    }
+  }
+  void* stream = nullptr;
+  KILN_RETURN_IF_ERROR(wrap(t.stream_create(t.user_data, ordinal_, &stream), "stream_create"));
+  return stream;
+}
+
+void Device::release_stream(void* stream) {
+  if (stream == nullptr) return;
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  idle_streams_.push_back(stream);
+}
+
+Status Device::stream_synchronize(void* stream) {
+  if (stream == nullptr) return Status::ok();
+  return wrap(api_->table.stream_synchronize(api_->table.user_data, ordinal_, stream),
+              "stream_synchronize");
+}
+
 Status Device::get_stats(kiln_device_stats* out) {
   if (out->struct_size < sizeof(size_t)) {
     return invalid_argument("kiln_device_stats.struct_size is " + std::to_string(out->struct_size) +

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "kiln/kiln_plugin.h"
@@ -35,6 +37,16 @@ class Device {
   Status copy(int32_t kind, void* dst, const void* src, size_t bytes);
   Status memset_zero(void* dst, size_t bytes);
   Status synchronize();
+
+  // Streams for executions (device APIs with stream_create): an execution takes one per device
+  // it runs kernels on and gives it back when done, so concurrent executions never share one
+  // and a stream is created only when every existing one is in use. Streams are never
+  // destroyed (devices and plugins live as long as the process). nullptr when the device API
+  // has no streams: its work is then synchronous.
+  StatusOr<void*> acquire_stream();
+  void release_stream(void* stream);
+  Status stream_synchronize(void* stream);
+
   // Core's counters merged with the plugin's get_stats (total and free memory) when it has one.
   Status get_stats(kiln_device_stats* out);
 
@@ -49,6 +61,8 @@ class Device {
   std::atomic<uint64_t> bytes_in_use_{0};
   std::atomic<uint64_t> peak_bytes_{0};
   std::atomic<uint64_t> live_allocations_{0};
+  std::mutex streams_mu_;
+  std::vector<void*> idle_streams_;
 };
 
 }  // namespace kiln

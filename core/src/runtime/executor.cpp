@@ -1,8 +1,11 @@
 // The executor. Memory: each value's buffer is released after the step that reads it last; a
-// buffer only this execution holds goes to a free list keyed by (device, byte size) and is reused
-// by the next value of exactly that size. Reuse is per execution, so no locking is needed.
+// tensor only this execution holds goes to a free list keyed by (device, byte size) and is reused
+// by the next value of exactly that size: the tensor itself when the dtype and shape match too,
+// else its storage. Reuse is per execution, so no locking is needed. Per-step cost matters (a
+// graph of tiny ops is all overhead): the kernel path builds no strings unless something fails.
 #include "runtime/executor.h"
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -23,6 +26,15 @@ namespace {
 class Execution final : public OutputAllocator {
  public:
   explicit Execution(const Model& model) : model_(model), live_(model.values.size()) {}
+  Execution(const Execution&) = delete;
+  Execution& operator=(const Execution&) = delete;
+  // Work still queued (after a failure) finishes before the streams go back to their devices.
+  ~Execution() {
+    for (const auto& [device, stream] : streams_) {
+      (void)device->stream_synchronize(stream);
+      device->release_stream(stream);
+    }
+  }
 
   Status run(const kiln_tensor* const* inputs, kiln_tensor** outputs);
 
@@ -33,8 +45,15 @@ class Execution final : public OutputAllocator {
     const size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
     auto it = free_.find({device->device, bytes});
     if (it != free_.end() && !it->second.empty()) {
-      std::shared_ptr<Storage> storage = std::move(it->second.back());
+      TensorPtr tensor = std::move(it->second.back());
       it->second.pop_back();
+      // A tensor's metadata never changes, so one of this dtype and shape is reused as it is.
+      if (tensor->dtype == dtype && tensor->shape == shape && tensor->offset == 0 &&
+          tensor->is_contiguous()) {
+        return tensor;
+      }
+      std::shared_ptr<Storage> storage = std::move(tensor->storage);
+      tensor.reset();
       return tensor_over_storage(std::move(storage), dtype, shape);
     }
     return tensor_allocate(device, dtype, shape);
@@ -58,13 +77,46 @@ class Execution final : public OutputAllocator {
   StatusOr<const kiln_tensor*> operand(ValueId id, kiln_device* device, const std::string& what);
   void release(ValueId id);
   void recycle(TensorPtr tensor);
+  // This execution's stream on `device` (taken from the device on first use), or nullptr for a
+  // host device or one without streams. Kernels on an accelerator are queued on it and the host
+  // waits only where it must: before it reads or copies a device's results (drain) and at the end.
+  StatusOr<void*> stream_for(kiln_device* device);
+  Status drain(const Device* device);
+  Status drain_all();
 
   const Model& model_;
   std::vector<TensorPtr> live_;
   SymbolBindings bindings_;
   std::map<std::pair<ValueId, const Device*>, TensorPtr> transfers_;
-  std::map<std::pair<const Device*, size_t>, std::vector<std::shared_ptr<Storage>>> free_;
+  std::map<std::pair<const Device*, size_t>, std::vector<TensorPtr>> free_;
+  // run_kernel's operands, outputs and output shape, kept to reuse their memory step after step.
+  std::vector<const kiln_tensor*> kernel_inputs_;
+  std::vector<KernelOutput> kernel_outputs_;
+  std::vector<int64_t> output_shape_;
+  std::vector<std::pair<Device*, void*>> streams_;  // taken from each device, given back at the end
 };
+
+StatusOr<void*> Execution::stream_for(kiln_device* device) {
+  Device* d = device->device;
+  if (d->is_host()) return nullptr;
+  for (const auto& [have, stream] : streams_)
+    if (have == d) return stream;
+  auto stream = d->acquire_stream();
+  if (!stream.is_ok()) return stream.status().with_context("a stream on " + device->spec);
+  streams_.emplace_back(d, *stream);
+  return *stream;
+}
+
+Status Execution::drain(const Device* device) {
+  for (const auto& [have, stream] : streams_)
+    if (have == device) return have->stream_synchronize(stream);
+  return Status::ok();
+}
+
+Status Execution::drain_all() {
+  for (const auto& [device, stream] : streams_) KILN_RETURN_IF_ERROR(device->stream_synchronize(stream));
+  return Status::ok();
+}
 
 std::string shape_string(const std::vector<int64_t>& shape) {
   std::string out = "[";
@@ -95,12 +147,43 @@ std::string describe_value(const Graph& g, ValueId id) {
   return "value '" + g.value(id).name + "'";
 }
 
+std::string describe_output(const Node& node, size_t k) {
+  return describe_node(node) + " output " + std::to_string(k);
+}
+
+// The shape of a type whose dims are all static into *shape; false when a dim is symbolic.
+bool static_shape(const TensorType& type, std::vector<int64_t>* shape) {
+  shape->clear();
+  for (const Dim& dim : type.shape) {
+    if (!dim.is_static()) return false;
+    shape->push_back(dim.value());
+  }
+  return true;
+}
+
 Status Execution::run(const kiln_tensor* const* inputs, kiln_tensor** outputs) {
   KILN_RETURN_IF_ERROR(bind_inputs(inputs));
-  for (const Step& step : model_.steps) {
-    KILN_RETURN_IF_ERROR(run_step(step));
-    for (ValueId id : step.release_after) release(id);
+  if (model_.profiling.load(std::memory_order_relaxed)) {
+    KILN_RETURN_IF_ERROR(drain_all());
+    for (size_t i = 0; i < model_.steps.size(); ++i) {
+      const Step& step = model_.steps[i];
+      const auto start = std::chrono::steady_clock::now();
+      KILN_RETURN_IF_ERROR(run_step(step));
+      KILN_RETURN_IF_ERROR(drain_all());  // the node's queued work is part of its time
+      const auto elapsed = std::chrono::steady_clock::now() - start;
+      model_.profile_nanoseconds[i].fetch_add(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()),
+          std::memory_order_relaxed);
+      model_.profile_count[i].fetch_add(1, std::memory_order_relaxed);
+      for (ValueId id : step.release_after) release(id);
+    }
+  } else {
+    for (const Step& step : model_.steps) {
+      KILN_RETURN_IF_ERROR(run_step(step));
+      for (ValueId id : step.release_after) release(id);
+    }
   }
+  KILN_RETURN_IF_ERROR(drain_all());  // the caller may read the outputs at once
   const Graph& g = model_.graph;
   std::vector<TensorPtr> results;
   for (ValueId id : g.outputs) {
@@ -148,6 +231,13 @@ Status Execution::bind_inputs(const kiln_tensor* const* inputs) {
 }
 
 Status Execution::run_step(const Step& step) {
+  // Steps the executor runs itself read or copy operands through the host or the device's
+  // synchronous copy path, so queued kernels must finish first; kernels and views need not.
+  if (step.kind != StepKind::kKernel && step.kind != StepKind::kReshape &&
+      step.kind != StepKind::kConstant && step.kind != StepKind::kTransfer &&
+      step.kind != StepKind::kAllgather) {
+    KILN_RETURN_IF_ERROR(drain_all());
+  }
   switch (step.kind) {
     case StepKind::kConstant: {
       const ValueId out = step.node->outputs[0];
@@ -189,6 +279,8 @@ StatusOr<const kiln_tensor*> Execution::operand(ValueId id, kiln_device* device,
   auto key = std::make_pair(id, static_cast<const Device*>(device->device));
   auto it = transfers_.find(key);
   if (it == transfers_.end()) {
+    Status drained = drain(t->device()->device);  // the copy reads what queued kernels write
+    if (!drained.is_ok()) return drained.with_context(what);
     auto copy = tensor_copy_to_device(t, device);
     if (!copy.is_ok()) {
       return copy.status().with_context(what + ": copy of " + describe_value(model_.graph, id) +
@@ -224,30 +316,46 @@ Status Execution::run_reshape(const Step& step) {
 Status Execution::run_kernel(const Step& step) {
   const Node& node = *step.node;
   const Graph& g = model_.graph;
-  const std::string what = describe_node(node);
-  std::vector<const kiln_tensor*> inputs;
-  inputs.reserve(node.inputs.size());
+  std::vector<const kiln_tensor*>& inputs = kernel_inputs_;
+  inputs.clear();
   for (ValueId id : node.inputs) {
-    KILN_ASSIGN_OR_RETURN(const kiln_tensor* t, operand(id, step.device, what));
+    const kiln_tensor* t = live_[id].get();
+    if (t == nullptr || t->device()->device != step.device->device) {  // missing, or a copy
+      KILN_ASSIGN_OR_RETURN(t, operand(id, step.device, describe_node(node)));
+    }
     inputs.push_back(t);
   }
-  std::vector<KernelOutput> outputs(node.outputs.size());
+  std::vector<KernelOutput>& outputs = kernel_outputs_;
+  outputs.clear();
+  outputs.resize(node.outputs.size());
+  bool all_allocated = true;  // no output has a data-dependent shape
   for (size_t k = 0; k < node.outputs.size(); ++k) {
     const TensorType& type = g.value(node.outputs[k]).type;
     outputs[k].type = &type;
-    const std::string out_what = what + " output " + std::to_string(k);
-    KILN_ASSIGN_OR_RETURN(auto shape, evaluate_shape(type, bindings_, out_what));
-    if (!shape) continue;  // data-dependent: the kernel sets it
-    auto tensor = allocate(step.device, type.dtype, *shape);
-    if (!tensor.is_ok()) return tensor.status().with_context(out_what + " on " + step.device->spec);
+    if (!static_shape(type, &output_shape_)) {
+      KILN_ASSIGN_OR_RETURN(auto shape, evaluate_shape(type, bindings_, describe_output(node, k)));
+      if (!shape) {  // data-dependent: the kernel sets it
+        all_allocated = false;
+        continue;
+      }
+      output_shape_ = std::move(*shape);
+    }
+    auto tensor = allocate(step.device, type.dtype, output_shape_);
+    if (!tensor.is_ok()) {
+      return tensor.status().with_context(describe_output(node, k) + " on " + step.device->spec);
+    }
     outputs[k].tensor = std::move(tensor).value();
   }
 
   KILN_RETURN_IF_ERROR(call_kernel(node, step.kernel, step.device, inputs, outputs));
+  if (all_allocated) {  // shapes known before the call bind no symbols and cannot have changed
+    for (size_t k = 0; k < outputs.size(); ++k) live_[node.outputs[k]] = std::move(outputs[k].tensor);
+    return Status::ok();
+  }
   for (size_t k = 0; k < outputs.size(); ++k) {
-    const std::string out_what = what + " output " + std::to_string(k);
+    const std::string out_what = describe_output(node, k);
     if (!outputs[k].tensor) {
-      return internal_error("kernel '" + step.kernel->name + "' for " + what +
+      return internal_error("kernel '" + step.kernel->name + "' for " + describe_node(node) +
                             " did not set the shape of its data-dependent output " +
                             std::to_string(k) + " (" + outputs[k].type->to_string() + ")");
     }
@@ -273,6 +381,9 @@ Status Execution::call_kernel(const Node& node, const KernelEntry* kernel, kiln_
     ctx.outputs = outputs.data();
     ctx.num_outputs = static_cast<int32_t>(outputs.size());
     ctx.allocator = this;
+    auto stream = stream_for(device);
+    if (!stream.is_ok()) return stream.status().with_context(describe_node(node));
+    ctx.stream = *stream;
     status = from_c_status(kernel->compute(&ctx, kernel->user_data));
   }  // scratch memory is freed here
   if (!status.is_ok()) {
@@ -469,9 +580,8 @@ void Execution::recycle(TensorPtr tensor) {
   // Only a buffer nobody else can see may be reused: kiln-allocated, one view, one reference.
   // Inputs, weights and outputs always have another reference, so they never qualify.
   if (tensor->refs.load() == 1 && tensor->storage.use_count() == 1 && tensor->storage->owned) {
-    std::shared_ptr<Storage> keep = std::move(tensor->storage);
-    tensor.reset();
-    free_[{keep->device->device, keep->bytes}].push_back(std::move(keep));
+    const Storage& storage = *tensor->storage;
+    free_[{storage.device->device, storage.bytes}].push_back(std::move(tensor));
   }
 }
 

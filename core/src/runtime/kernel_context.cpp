@@ -176,7 +176,7 @@ int32_t ctx_get_device_ordinal(const kiln_kernel_context* ctx) {
   return ctx ? ctx->device->device->ordinal() : 0;
 }
 
-void* ctx_get_stream(const kiln_kernel_context*) { return nullptr; }  // the default order
+void* ctx_get_stream(const kiln_kernel_context* ctx) { return ctx != nullptr ? ctx->stream : nullptr; }
 
 kiln_status* ctx_allocate_scratch(kiln_kernel_context* ctx, size_t bytes, void** out_ptr) {
   KILN_API_BEGIN

@@ -46,6 +46,7 @@ struct kiln_kernel_context {
   kiln::KernelOutput* outputs = nullptr;
   int32_t num_outputs = 0;
   kiln::OutputAllocator* allocator = nullptr;
+  void* stream = nullptr;  // the execution's stream on `device`; nullptr: synchronous order
   std::vector<std::pair<void*, size_t>> scratch;
 };
 

@@ -3,6 +3,9 @@
 // of threads may execute it at once (executor.h).
 #pragma once
 
+#include <atomic>
+#include <memory>
+
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -44,6 +47,9 @@ struct Step {
   // for it on that output's device.
   std::shared_ptr<const Node> concat_node;
   std::vector<const KernelEntry*> concat_kernels;
+  // Set when the node was placed on an accelerator with no kernel for it and runs on the host
+  // instead: why the accelerator was passed over (the kernel selection's message).
+  std::string fallback_reason;
 };
 
 struct ValuePlacement {
@@ -79,6 +85,12 @@ class Model {
   // The main model's: one per entry of the graph's subgraphs, in order (steps point into them).
   std::vector<std::shared_ptr<const Model>> subgraph_models;
   std::vector<NodeReport> node_reports;  // by step: kernel choice and rejected candidates
+
+  // Per-step timing (kiln_model_set_profiling): while `profiling` is set, executions time each
+  // step and add to these (one slot per step, allocated at load).
+  mutable std::atomic<bool> profiling{false};
+  std::unique_ptr<std::atomic<uint64_t>[]> profile_count;
+  std::unique_ptr<std::atomic<uint64_t>[]> profile_nanoseconds;
 };
 
 // Loads `graph` into `session` (see Session::load).

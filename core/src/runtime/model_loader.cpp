@@ -184,6 +184,34 @@ Status bind_allgather(const std::vector<LoadedPlugin*>& plugins, const Model& m,
   return Status::ok();
 }
 
+// A constant with no device of its own whose every consumer runs on one other device is uploaded
+// there at load (as ONNX Runtime places initializers), instead of being copied there on every
+// execution: the graph builder's constants default to the CPU even in a graph that runs on a GPU.
+void move_constants_to_consumers(Model& m) {
+  const Graph& g = m.graph;
+  std::vector<kiln_device*> consumer(g.values.size(), nullptr);
+  std::vector<bool> mixed(g.values.size(), false);
+  for (const Step& step : m.steps) {
+    for (ValueId id : step.node->inputs) {
+      if (consumer[id] == nullptr) {
+        consumer[id] = step.device;
+      } else if (consumer[id]->device != step.device->device) {
+        mixed[id] = true;
+      }
+    }
+  }
+  for (ValueId id : g.outputs) mixed[id] = true;  // returned as placed
+  for (Step& step : m.steps) {
+    const Node& node = *step.node;
+    if (node.op != "constant" || !node.device.empty() || node.outputs.size() != 1) continue;
+    const ValueId out = node.outputs[0];
+    kiln_device* target = consumer[out];
+    if (target == nullptr || mixed[out] || target->device == step.device->device) continue;
+    step.device = target;
+    m.values[out].device = target;
+  }
+}
+
 Status place(const Session& session, Model& m) {
   const Graph& g = m.graph;
   auto resolve = [&](const std::string& ref, const std::string& what) -> StatusOr<kiln_device*> {
@@ -199,12 +227,23 @@ Status place(const Session& session, Model& m) {
     KILN_ASSIGN_OR_RETURN(m.values[w.value].device,
                           resolve(g.value(w.value).type.device, "weight '" + w.name + "'"));
   }
+  // Values that are weights or constants: they do not decide where their consumers run.
+  std::vector<bool> resident(g.values.size(), false);
+  for (const Weight& w : g.weights) resident[w.value] = true;
   for (const Node& node : g.nodes) {
     kiln_device* device = nullptr;
     if (!node.device.empty()) {
       KILN_ASSIGN_OR_RETURN(device, resolve(node.device, describe_node(node)));
     } else if (!node.inputs.empty()) {
+      // The device of the first operand computed at run time (an input or a node's result), so
+      // that add(constant, x) runs where x lives; with only weights and constants, operand 0's.
       device = m.values[node.inputs[0]].device;
+      for (ValueId id : node.inputs) {
+        if (!resident[id]) {
+          device = m.values[id].device;
+          break;
+        }
+      }
     } else {
       const std::string& ref =
           node.outputs.empty() ? node.device : g.value(node.outputs[0]).type.device;
@@ -214,11 +253,15 @@ Status place(const Session& session, Model& m) {
     if (places_outputs_by_operand(node.op)) {
       KILN_RETURN_IF_ERROR(place_by_operand(node, m));
     }
+    if (node.op == "constant") {
+      for (ValueId id : node.outputs) resident[id] = true;
+    }
     Step step;
     step.node = &node;
     step.device = device;
     m.steps.push_back(std::move(step));
   }
+  move_constants_to_consumers(m);
   return Status::ok();
 }
 
@@ -263,6 +306,16 @@ Status check_buffer_device(const Model& m, const Step& step) {
   return Status::ok();
 }
 
+// The host device a kernel step may fall back to when its accelerator has no kernel for it, or
+// null: never from the host itself, never when the session disables it, and never for a node
+// taking a buffer (its writes must land in the buffer, which lives on the accelerator).
+kiln_device* fallback_device(const Model& m, const Step& step) {
+  if (step.device->device->is_host() || !m.session->cpu_fallback()) return nullptr;
+  for (ValueId id : step.node->inputs)
+    if (m.graph.value(id).type.buffer) return nullptr;
+  return m.session->runtime().host_device();
+}
+
 Status bind_kernels(const std::vector<LoadedPlugin*>& plugins, Model& m,
                     const std::vector<std::shared_ptr<const Model>>& loaded) {
   const Graph& g = m.graph;
@@ -301,7 +354,19 @@ Status bind_kernels(const std::vector<LoadedPlugin*>& plugins, Model& m,
     std::vector<TensorType> inputs, outputs;
     for (ValueId id : node.inputs) inputs.push_back(g.value(id).type);
     for (ValueId id : node.outputs) outputs.push_back(g.value(id).type);
-    KILN_ASSIGN_OR_RETURN(step.kernel, select_kernel(plugins, node, inputs, outputs, step.device));
+    auto kernel = select_kernel(plugins, node, inputs, outputs, step.device);
+    if (!kernel.is_ok()) {
+      if (kiln_device* host = fallback_device(m, step)) {
+        auto on_host = select_kernel(plugins, node, inputs, outputs, host);
+        if (on_host.is_ok()) {
+          step.fallback_reason = kernel.status().message();
+          step.device = host;
+          for (ValueId id : node.outputs) m.values[id].device = host;
+          kernel = std::move(on_host);
+        }
+      }
+    }
+    KILN_ASSIGN_OR_RETURN(step.kernel, std::move(kernel));
     step.kind = StepKind::kKernel;
   }
   return Status::ok();
@@ -477,6 +542,8 @@ StatusOr<std::shared_ptr<Model>> load_graph(std::shared_ptr<Session> session, co
   KILN_RETURN_IF_ERROR(place(*session, *m));
   KILN_RETURN_IF_ERROR(bind_kernels(plugins, *m, loaded));
   m->node_reports = describe_placement(plugins, *m);
+  m->profile_count = std::make_unique<std::atomic<uint64_t>[]>(m->steps.size());
+  m->profile_nanoseconds = std::make_unique<std::atomic<uint64_t>[]>(m->steps.size());
   KILN_RETURN_IF_ERROR(upload_weights(options, *m));
   KILN_RETURN_IF_ERROR(upload_constants(*m));
   plan_releases(*m);

@@ -37,6 +37,7 @@ StatusOr<std::shared_ptr<Session>> Session::create(std::shared_ptr<Runtime> runt
   if (threads == 0) threads = static_cast<int32_t>(std::thread::hardware_concurrency());
   session->num_threads_ = threads > 0 ? threads : 1;
   session->graph_passes_ = options.graph_passes;
+  session->cpu_fallback_ = options.cpu_fallback;
   return session;
 }
 

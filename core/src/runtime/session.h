@@ -22,6 +22,7 @@ struct SessionOptions {
   int32_t num_threads = 0;           // 0: kiln.yaml's `threads:`, else one per core
   std::vector<std::string> custom_extensions;
   bool graph_passes = true;  // run the optimization passes at load (core/src/passes)
+  bool cpu_fallback = true;  // run nodes an accelerator has no kernel for on the host
 };
 
 struct LoadOptions {
@@ -40,6 +41,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::vector<kiln_device*>& devices() const { return devices_; }
   int32_t num_threads() const { return num_threads_; }
   bool graph_passes() const { return graph_passes_; }
+  bool cpu_fallback() const { return cpu_fallback_; }
 
   // Maps a graph device ref onto a device: "" to the session's first device, "cpu"/"cpu:N" to
   // its Nth host device (else the runtime's host), "gpu"/"gpu:N" to its Nth accelerator,
@@ -57,6 +59,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<kiln_device*> devices_;
   int32_t num_threads_ = 1;
   bool graph_passes_ = true;
+  bool cpu_fallback_ = true;
 };
 
 }  // namespace kiln
