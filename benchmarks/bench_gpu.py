@@ -132,6 +132,10 @@ def main() -> None:
     small = load("chain", chain, [TensorType(f32, [16], device=gpu)])
     ks = on_gpu(torch.full((16,), 0.5, device="cuda"))
     kiln_s = median_s(lambda: small.execute(ks), ksync, 2, max(3, args.runs // 2))
+    replaying = engine.InferenceSession(devices=[accelerator], graph_replay=True)
+    replayed = replaying.load(Graph("chain", chain, input_types=[TensorType(f32, [16], device=gpu)]))
+    replay_s = median_s(lambda: replayed.execute(ks), ksync, 2, max(3, args.runs // 2))
+    same = np.array_equal(replayed.execute(ks)[0].to_numpy(), small.execute(ks)[0].to_numpy())
     ts = torch.full((16,), 0.5, device="cuda")
 
     def torch_chain():
@@ -141,7 +145,10 @@ def main() -> None:
         return p
 
     torch_s = median_s(torch_chain, tsync, 2, max(3, args.runs // 2))
-    results["dispatch_us_per_op"] = {"kiln": kiln_s / 1000 * 1e6, "torch_eager": torch_s / 1000 * 1e6}
+    results["dispatch_us_per_op"] = {"kiln": kiln_s / 1000 * 1e6,
+                                     "kiln_graph_replay": replay_s / 1000 * 1e6,
+                                     "replay_matches": bool(same),
+                                     "torch_eager": torch_s / 1000 * 1e6}
     print(json.dumps(results, indent=2))
 
 

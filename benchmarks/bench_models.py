@@ -321,6 +321,12 @@ def main() -> None:
             entry["kiln_nodes_on_gpu"] = sum(1 for n in model.placement()
                                              if n["device"].startswith("gpu"))
             entry["kiln_nodes"] = len(model.placement())
+            replaying = engine.InferenceSession(devices=[accelerator], graph_replay=True)
+            replayed = replaying.load(graph)
+            replay_out = replayed.execute(*kiln_inputs)[0].to_numpy()
+            entry["kiln_graph_replay_ms"] = median_ms(
+                lambda: (replayed.execute(*kiln_inputs), sync()), args.warmup, args.runs)
+            entry["replay_max_abs_diff"] = float(np.max(np.abs(replay_out - kiln_out)))
         if torch is not None:
             x = torch.from_numpy(inputs[0]).to(torch_device)
             with torch.inference_mode():

@@ -10,6 +10,9 @@ void add_model_options(CLI::App* sub, ModelRequest& model) {
   sub->add_option("--device", model.device,
                   "Device: cpu, gpu:N, cuda:N, hip:N (default: gpu:0 if there is one, else cpu)")
       ->type_name("DEVICE");
+  sub->add_flag("--graph-replay", model.graph_replay,
+                "Record the first execution on an accelerator as a device graph (CUDA/HIP graphs) "
+                "and replay it for the next ones (docs/runtime.md)");
   sub->add_option("--threads", model.threads, "CPU threads (default: one per core)")
       ->type_name("N")
       ->check(CLI::Range(0, 4096));
@@ -36,6 +39,7 @@ LoadedModel load_model(const GlobalOptions& global, const ModelRequest& request)
   SessionOptions options;
   options.devices = {loaded.device.spec};
   options.num_threads = request.threads;
+  options.graph_replay = request.graph_replay;
   try {
     loaded.session = std::make_unique<Session>(*loaded.runtime, options);
     loaded.model = std::make_unique<Model>(loaded.session->load(*loaded.graph));

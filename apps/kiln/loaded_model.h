@@ -18,6 +18,7 @@ struct ModelRequest {
   std::string file;
   std::string device;  // "" = the default device
   int32_t threads = 0;
+  bool graph_replay = false;
   InputRequest inputs;
 };
 

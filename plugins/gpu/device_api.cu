@@ -163,6 +163,74 @@ kiln_status* stream_synchronize(void* user_data, int32_t ordinal, void* stream) 
   });
 }
 
+// Graph capture on a stream the plugin created (relaxed: allocation, which waits on an internal
+// stream, stays allowed while a model's kernels are recorded).
+kiln_status* graph_begin_capture(void* user_data, int32_t ordinal, void* stream) {
+  return guarded("graph_begin_capture", [&]() -> Status {
+    Device* device = nullptr;
+    KILN_GPU_RETURN_IF_ERROR(backend_of(user_data).lookup(ordinal, &device));
+    KILN_GPU_RETURN_IF_ERROR(device->activate());
+    if (stream == nullptr) {
+      return Status(KILN_STATUS_INVALID_ARGUMENT,
+                    "graph_begin_capture: capture needs a stream from stream_create, not NULL");
+    }
+    KILN_GPU_TRY(ordinal, gpuStreamBeginCapture, static_cast<gpuStream_t>(stream),
+                 gpuStreamCaptureModeRelaxed);
+    return {};
+  });
+}
+
+kiln_status* graph_end_capture(void* user_data, int32_t ordinal, void* stream, void** out_graph) {
+  return guarded("graph_end_capture", [&]() -> Status {
+    if (out_graph == nullptr) {
+      return Status(KILN_STATUS_INVALID_ARGUMENT, "graph_end_capture: out_graph is NULL");
+    }
+    *out_graph = nullptr;
+    Device* device = nullptr;
+    KILN_GPU_RETURN_IF_ERROR(backend_of(user_data).lookup(ordinal, &device));
+    KILN_GPU_RETURN_IF_ERROR(device->activate());
+    gpuGraph_t graph = nullptr;
+    // Ends the capture even when it was invalidated (then the error says why and graph is NULL).
+    const gpuError_t ended = gpuStreamEndCapture(static_cast<gpuStream_t>(stream), &graph);
+    if (ended != gpuSuccess) {
+      if (graph != nullptr) (void)gpuGraphDestroy(graph);
+      (void)gpuGetLastError();
+      return call_error(ordinal, KILN_GPU_NAME(gpuStreamEndCapture), ended);
+    }
+    gpuGraphExec_t exec = nullptr;
+    const gpuError_t made = gpuGraphInstantiateWithFlags(&exec, graph, 0);
+    (void)gpuGraphDestroy(graph);
+    if (made != gpuSuccess) {
+      (void)gpuGetLastError();
+      return call_error(ordinal, KILN_GPU_NAME(gpuGraphInstantiateWithFlags), made);
+    }
+    *out_graph = exec;
+    return {};
+  });
+}
+
+kiln_status* graph_launch(void* user_data, int32_t ordinal, void* graph, void* stream) {
+  return guarded("graph_launch", [&]() -> Status {
+    Device* device = nullptr;
+    KILN_GPU_RETURN_IF_ERROR(backend_of(user_data).lookup(ordinal, &device));
+    KILN_GPU_RETURN_IF_ERROR(device->activate());
+    KILN_GPU_TRY(ordinal, gpuGraphLaunch, static_cast<gpuGraphExec_t>(graph),
+                 device->stream_for(stream));
+    return {};
+  });
+}
+
+void graph_destroy(void* user_data, int32_t ordinal, void* graph) {
+  guarded_void("graph_destroy", [&]() -> Status {
+    if (graph == nullptr || process_exiting()) return {};
+    Device* device = nullptr;
+    KILN_GPU_RETURN_IF_ERROR(backend_of(user_data).lookup(ordinal, &device));
+    KILN_GPU_RETURN_IF_ERROR(device->activate());
+    KILN_GPU_TRY(ordinal, gpuGraphExecDestroy, static_cast<gpuGraphExec_t>(graph));
+    return {};
+  });
+}
+
 }  // namespace
 
 kiln_device_api make_device_api(Backend* backend) {
@@ -183,6 +251,10 @@ kiln_device_api make_device_api(Backend* backend) {
   api.stream_create = stream_create;
   api.stream_destroy = stream_destroy;
   api.stream_synchronize = stream_synchronize;
+  api.graph_begin_capture = graph_begin_capture;
+  api.graph_end_capture = graph_end_capture;
+  api.graph_launch = graph_launch;
+  api.graph_destroy = graph_destroy;
   return api;
 }
 

@@ -116,4 +116,15 @@ typedef cudaDeviceProp gpuDeviceProp_t;
 #define gpuEventDestroy KILN_GPU_SYMBOL(EventDestroy)
 #define gpuEventRecord KILN_GPU_SYMBOL(EventRecord)
 
+// ---- Graphs (stream capture and replay) ----------------------------------------------------
+#define gpuGraph_t KILN_GPU_SYMBOL(Graph_t)
+#define gpuGraphExec_t KILN_GPU_SYMBOL(GraphExec_t)
+#define gpuStreamCaptureModeRelaxed KILN_GPU_SYMBOL(StreamCaptureModeRelaxed)
+#define gpuStreamBeginCapture KILN_GPU_SYMBOL(StreamBeginCapture)
+#define gpuStreamEndCapture KILN_GPU_SYMBOL(StreamEndCapture)
+#define gpuGraphInstantiateWithFlags KILN_GPU_SYMBOL(GraphInstantiateWithFlags)
+#define gpuGraphLaunch KILN_GPU_SYMBOL(GraphLaunch)
+#define gpuGraphDestroy KILN_GPU_SYMBOL(GraphDestroy)
+#define gpuGraphExecDestroy KILN_GPU_SYMBOL(GraphExecDestroy)
+
 #endif  // KILN_PLUGINS_GPU_VENDOR_H_

@@ -508,6 +508,143 @@ TEST_F(Models, ProfilingCountsEachNodePerExecution) {
                       {"model"}));
 }
 
+// Graph replay (enable_graph_replay): the first execution for each input shape is recorded as a
+// device graph (testdev records its kernels on a capturing stream) and later ones replay it,
+// calling no kernel; results stay right, outputs are the caller's own, and a model whose capture
+// fails (testdev.positive cannot be recorded) runs node by node.
+class GraphReplay : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    runtime_ = make_runtime({plugin_path("testdev")});
+    kiln_session_options options;
+    kiln_session_options_init(&options);
+    const char* specs[] = {"gpu:0"};
+    options.devices = specs;
+    options.num_devices = 1;
+    options.enable_graph_replay = 1;
+    kiln_session* session = nullptr;
+    ASSERT_TRUE(Ok(kiln_session_create(runtime_.get(), &options, &session)));
+    session_.reset(session);
+    plain_ = make_session(runtime_.get(), {"gpu:0"});
+    gpu_ = find_device(runtime_.get(), "gpu:0");
+    // A model (never replayed) that reads testdev's count of kernel calls.
+    kiln_graph* g = nullptr;
+    ASSERT_TRUE(Ok(kiln_graph_create("calls", &g)));
+    calls_graph_.reset(g);
+    kiln_value* x = add_input(g, "x", KILN_DTYPE_FLOAT32, {{1, nullptr}}, "gpu:0");
+    set_outputs(g, {add_op(g, "testdev.calls", {x}, {}, "calls", nullptr, KILN_DTYPE_FLOAT32,
+                           {{1, nullptr}})});
+    kiln_model* m = nullptr;
+    ASSERT_TRUE(Ok(kiln_session_load(plain_.get(), g, nullptr, &m)));
+    calls_model_.reset(m);
+  }
+
+  float kernel_calls() {
+    TensorPtr x = make_tensor(gpu_, {1}, {0});
+    kiln_tensor* in[] = {x.get()};
+    kiln_tensor* out = nullptr;
+    EXPECT_TRUE(Ok(kiln_model_execute(calls_model_.get(), in, 1, &out, 1)));
+    TensorPtr owned(out);
+    return out ? read_floats(out)[0] : -1.0f;
+  }
+
+  RuntimePtr runtime_;
+  SessionPtr session_, plain_;
+  kiln_device* gpu_ = nullptr;
+  GraphPtr calls_graph_;
+  ModelPtr calls_model_;
+};
+
+TEST_F(GraphReplay, ReplaysTheRecordedGraphForEachInputShape) {
+  // x, y: [batch, 4]; outputs scale((x + y) * x, 0.5) and x + y.
+  kiln_graph* g = nullptr;
+  ASSERT_TRUE(Ok(kiln_graph_create("replayed", &g)));
+  GraphPtr graph(g);
+  kiln_value* x = add_input(g, "x", KILN_DTYPE_FLOAT32, {{0, "batch"}, {4, nullptr}}, "gpu:0");
+  kiln_value* y = add_input(g, "y", KILN_DTYPE_FLOAT32, {{0, "batch"}, {4, nullptr}}, "gpu:0");
+  kiln_value* sum = add_op(g, "add", {x, y}, {}, "sum");
+  kiln_value* product = add_op(g, "mul", {sum, x}, {}, "product");
+  kiln_attr half{};
+  half.name = "factor";
+  half.kind = KILN_ATTR_FLOAT;
+  half.f = 0.5;
+  kiln_value* scaled = add_op(g, "testdev.scale", {product}, {half}, "scaled", nullptr,
+                              KILN_DTYPE_FLOAT32, {{0, "batch"}, {4, nullptr}});
+  set_outputs(g, {scaled, sum});
+  kiln_model* raw = nullptr;
+  ASSERT_TRUE(Ok(kiln_session_load(session_.get(), g, nullptr, &raw)));
+  ModelPtr model(raw);
+
+  auto run = [&](int64_t batch, float base) {
+    std::vector<float> xs(static_cast<size_t>(batch * 4)), ys(xs.size());
+    for (size_t i = 0; i < xs.size(); ++i) {
+      xs[i] = base + static_cast<float>(i);
+      ys[i] = 2.0f * base - static_cast<float>(i);
+    }
+    TensorPtr tx = make_tensor(gpu_, {batch, 4}, xs);
+    TensorPtr ty = make_tensor(gpu_, {batch, 4}, ys);
+    kiln_tensor* in[] = {tx.get(), ty.get()};
+    kiln_tensor* out[2] = {nullptr, nullptr};
+    EXPECT_TRUE(Ok(kiln_model_execute(model.get(), in, 2, out, 2)));
+    TensorPtr scaled_out(out[0]), sum_out(out[1]);
+    std::vector<float> want_scaled, want_sum;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      want_sum.push_back(xs[i] + ys[i]);
+      want_scaled.push_back((xs[i] + ys[i]) * xs[i] * 0.5f);
+    }
+    EXPECT_EQ(read_floats(scaled_out.get()), want_scaled) << "batch " << batch << " base " << base;
+    EXPECT_EQ(read_floats(sum_out.get()), want_sum) << "batch " << batch << " base " << base;
+    return scaled_out;
+  };
+
+  const float start = kernel_calls();
+  TensorPtr first = run(2, 1.0f);  // recorded: the three kernels are called once
+  EXPECT_EQ(kernel_calls(), start + 3);
+  TensorPtr second = run(2, 7.0f);  // replayed: no kernel call, new values
+  run(2, -3.0f);
+  EXPECT_EQ(kernel_calls(), start + 3);
+  // Each execution's outputs are its own: the replays did not write into the first's.
+  EXPECT_EQ(read_floats(first.get())[0], (1.0f + 2.0f) * 1.0f * 0.5f);
+  run(5, 2.0f);  // a new shape: recorded once more
+  EXPECT_EQ(kernel_calls(), start + 6);
+  run(5, 4.0f);
+  run(2, 0.5f);  // both graphs are kept
+  EXPECT_EQ(kernel_calls(), start + 6);
+
+  // Bad inputs still get the usual errors.
+  TensorPtr bad = make_tensor(gpu_, {2, 3}, std::vector<float>(6, 1.0f));
+  TensorPtr ok = make_tensor(gpu_, {2, 4}, std::vector<float>(8, 1.0f));
+  kiln_tensor* in[] = {bad.get(), ok.get()};
+  kiln_tensor* out[2] = {nullptr, nullptr};
+  EXPECT_TRUE(IsError(kiln_model_execute(model.get(), in, 2, out, 2),
+                      KILN_STATUS_INVALID_ARGUMENT, {"input 0 'x'"}));
+}
+
+TEST_F(GraphReplay, AModelWhoseCaptureFailsRunsNodeByNode) {
+  kiln_graph* g = nullptr;
+  ASSERT_TRUE(Ok(kiln_graph_create("unrecordable", &g)));
+  GraphPtr graph(g);
+  kiln_value* x = add_input(g, "x", KILN_DTYPE_FLOAT32, {{6, nullptr}}, "gpu:0");
+  kiln_value* positive = add_op(g, "testdev.positive", {x}, {}, "positive", nullptr,
+                                KILN_DTYPE_FLOAT32, {{0, "n"}});
+  set_outputs(g, {add_op(g, "add", {positive, positive}, {}, "twice")});
+  kiln_model* raw = nullptr;
+  ASSERT_TRUE(Ok(kiln_session_load(session_.get(), g, nullptr, &raw)));
+  ModelPtr model(raw);
+  const float start = kernel_calls();
+  for (int i = 0; i < 3; ++i) {
+    TensorPtr in = make_tensor(gpu_, {6}, {1, -2, 3, 0, -5, static_cast<float>(i)});
+    kiln_tensor* ins[] = {in.get()};
+    kiln_tensor* out = nullptr;
+    ASSERT_TRUE(Ok(kiln_model_execute(model.get(), ins, 1, &out, 1)));
+    TensorPtr owned(out);
+    std::vector<float> want = {2, 6};
+    if (i > 0) want.push_back(2.0f * static_cast<float>(i));
+    EXPECT_EQ(read_floats(out), want) << "execution " << i;
+  }
+  EXPECT_EQ(kernel_calls(), start + 3);  // the add ran every time: no graph
+}
+
 // A node whose accelerator has no kernel runs on the host: testdev has add and mul but no sub,
 // so in add -> sub -> mul on gpu:0 the sub falls back to the CPU plugin, its operands are copied
 // over and its result copied back for the mul. The placement report says so, and a session with

@@ -73,7 +73,7 @@ TEST(PluginLoading, BrokenPluginsAreReportedAndTheRuntimeStaysUsable) {
 
   const std::string newer = plugin_path("abi_newer");
   EXPECT_TRUE(IsError(kiln_runtime_load_plugin(rt, newer.c_str()), KILN_STATUS_FAILED_PRECONDITION,
-                      {newer, "plugin ABI 99.0 is newer than this kiln's 1.0; upgrade kiln"}));
+                      {newer, "plugin ABI 99.0 is newer than this kiln's 1.1; upgrade kiln"}));
 
   const std::string older = plugin_path("abi_older");
   EXPECT_TRUE(IsError(kiln_runtime_load_plugin(rt, older.c_str()), KILN_STATUS_FAILED_PRECONDITION,
@@ -301,8 +301,8 @@ TEST(PluginInfo, DescribesAPlugin) {
   EXPECT_STREQ(info.device_api, "testdev");
   EXPECT_EQ(info.num_devices, 2u);
   EXPECT_STREQ(info.device_note, "");
-  EXPECT_EQ(info.num_kernels, 6u);
-  EXPECT_EQ(info.num_ops, 3u);
+  EXPECT_EQ(info.num_kernels, 7u);
+  EXPECT_EQ(info.num_ops, 4u);
 
   EXPECT_TRUE(IsError(kiln_runtime_get_plugin_info(runtime.get(), 1, &info),
                       KILN_STATUS_OUT_OF_RANGE, {"index 1", "1 plugins"}));

@@ -202,3 +202,19 @@ def test_library_information() -> None:
     plugins = kiln.plugins()
     assert any(p["name"] == "cpu" and p["num_devices"] >= 1 for p in plugins), plugins
     assert isinstance(kiln.load_errors(), list)
+
+
+def test_placement_lists_each_node_with_its_kernel() -> None:
+    graph = Graph("placed", lambda x: ops.softmax(ops.add(x, x), -1),
+                  input_types=[TensorType(DType.float32, [2, 3])])
+    for fallback in (True, False):
+        model = engine.InferenceSession(cpu_fallback=fallback).load(graph)
+        nodes = model.placement()
+        assert [n["op"] for n in nodes] == ["add", "softmax"]
+        for node in nodes:
+            assert node["device"] == "cpu:0"
+            assert node["plugin"] == "cpu"
+            assert node["kernel"] == "cpu." + node["op"]
+            assert not any(line.startswith("CPU fallback") for line in node["passed_over"])
+        out = model.execute(np.ones((2, 3), np.float32))[0].to_numpy()
+        np.testing.assert_allclose(out, np.full((2, 3), 1 / 3, np.float32), rtol=1e-6)

@@ -187,6 +187,7 @@ class SessionOptions(Structure):
         ("num_custom_extensions", c_size_t),
         ("disable_graph_passes", c_int32),
         ("disable_cpu_fallback", c_int32),
+        ("enable_graph_replay", c_int32),
     ]
 
 

@@ -117,6 +117,9 @@ class InferenceSession:
         cpu_fallback: run a node that an accelerator has no kernel for on the CPU instead
             (its operands are copied; ``Model.placement()`` tells which nodes did). With
             ``False`` such a graph fails to load, naming the node.
+        graph_replay: record a model's first execution for each set of input shapes as a
+            device graph (CUDA/HIP graphs) and replay it for the next ones with those shapes,
+            when every node of the model runs on one accelerator (docs/runtime.md).
 
     For convenience ``InferenceSession([device, ...])`` (devices first) is also accepted.
     A session can be closed (``close()`` or ``with``); models it loaded keep working.
@@ -125,7 +128,7 @@ class InferenceSession:
     def __init__(self, num_threads: Optional[int] = None,
                  devices: Optional[Iterable[Device]] = None, *,
                  custom_extensions: Optional[CustomExtensionsType] = None,
-                 cpu_fallback: bool = True) -> None:
+                 cpu_fallback: bool = True, graph_replay: bool = False) -> None:
         self._handle: Optional[int] = None
         if num_threads is not None and not isinstance(num_threads, int):
             if devices is not None and not isinstance(devices, int):
@@ -153,6 +156,7 @@ class InferenceSession:
         options.custom_extensions = c_extensions
         options.num_custom_extensions = len(extensions)
         options.disable_cpu_fallback = 0 if cpu_fallback else 1
+        options.enable_graph_replay = 1 if graph_replay else 0
         out = c_void_p()
         lib.kiln_session_create(self._runtime.handle, byref(options), byref(out))
         self._handle = out.value

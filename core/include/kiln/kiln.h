@@ -439,6 +439,13 @@ typedef struct kiln_session_options {
    * By default such a node runs on the host device instead (its operands are copied there and its
    * results back where they are used); the placement report says which nodes fell back and why. */
   int32_t disable_cpu_fallback;
+  /* Nonzero: a model whose nodes all run on one accelerator with graph support (CUDA/HIP graphs)
+   * records its first execution for each set of input shapes as a graph and replays it for the
+   * next executions with the same shapes: one launch instead of one per node. Inputs are copied
+   * into the graph's buffers and outputs out of them, and one replay of a graph runs at a time.
+   * A model that does not qualify, or whose capture fails (a kernel that waits for the device,
+   * a data-dependent shape), runs as usual; see docs/runtime.md. */
+  int32_t enable_graph_replay;
 } kiln_session_options;
 
 static inline void kiln_session_options_init(kiln_session_options* options) {

@@ -834,6 +834,8 @@ struct SessionOptions {
   int32_t num_threads = 0;                     // 0: one per core
   std::vector<std::string> custom_extensions;  // plugin paths
   bool graph_passes = true;                    // constant folding, dead code, fusion at load
+  bool cpu_fallback = true;   // nodes an accelerator has no kernel for run on the CPU
+  bool graph_replay = false;  // record executions on an accelerator as graphs and replay them
 };
 
 // A node of a loaded model (after the graph passes) and the kernel it runs on.
@@ -945,6 +947,8 @@ class Session {
     c.custom_extensions = extensions.data();
     c.num_custom_extensions = extensions.size();
     c.disable_graph_passes = options.graph_passes ? 0 : 1;
+    c.disable_cpu_fallback = options.cpu_fallback ? 0 : 1;
+    c.enable_graph_replay = options.graph_replay ? 1 : 0;
     detail::check(kiln_session_create(runtime.get(), &c, &session_));
   }
   Session(const Session&) = delete;

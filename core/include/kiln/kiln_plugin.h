@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define KILN_PLUGIN_ABI_MAJOR 1u
-#define KILN_PLUGIN_ABI_MINOR 0u
+#define KILN_PLUGIN_ABI_MINOR 1u
 #define KILN_PLUGIN_ABI_VERSION ((KILN_PLUGIN_ABI_MAJOR << 16) | KILN_PLUGIN_ABI_MINOR)
 /* Passed to kiln_plugin_get_api by a host that only inspects the plugin. */
 #define KILN_PLUGIN_ABI_QUERY 0u
@@ -96,6 +96,17 @@ typedef struct kiln_device_api {
   kiln_status* (*stream_create)(void* user_data, int32_t ordinal, void** out_stream);
   void (*stream_destroy)(void* user_data, int32_t ordinal, void* stream);
   kiln_status* (*stream_synchronize)(void* user_data, int32_t ordinal, void* stream);
+  /* ABI 1.1, optional (all four or none): graph capture and replay (CUDA/HIP graphs). Between
+   * graph_begin_capture and graph_end_capture, work queued on `stream` (a stream from
+   * stream_create) is recorded instead of run; other calls of the device API stay allowed
+   * meanwhile (a relaxed capture). graph_end_capture always ends the capture; it fails when the
+   * capture did (e.g. a kernel waited for the stream) and then sets *out_graph to NULL.
+   * graph_launch queues one replay on a stream; graph_destroy frees the graph. */
+  kiln_status* (*graph_begin_capture)(void* user_data, int32_t ordinal, void* stream);
+  kiln_status* (*graph_end_capture)(void* user_data, int32_t ordinal, void* stream,
+                                    void** out_graph);
+  kiln_status* (*graph_launch)(void* user_data, int32_t ordinal, void* graph, void* stream);
+  void (*graph_destroy)(void* user_data, int32_t ordinal, void* graph);
 } kiln_device_api;
 
 /* ---- Ops and kernels ------------------------------------------------------------------------ */

@@ -61,6 +61,9 @@ kiln_status* kiln_session_create(kiln_runtime* runtime, const kiln_session_optio
     if (size >= KILN_SIZE_THROUGH(kiln_session_options, disable_cpu_fallback)) {
       opts.cpu_fallback = options->disable_cpu_fallback == 0;
     }
+    if (size >= KILN_SIZE_THROUGH(kiln_session_options, enable_graph_replay)) {
+      opts.graph_replay = options->enable_graph_replay != 0;
+    }
   }
   auto session = kiln::Session::create(runtime->runtime, opts);
   if (!session.is_ok()) return fail(__func__, session.status());

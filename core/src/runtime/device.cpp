@@ -47,6 +47,44 @@ Status Device::copy(int32_t kind, void* dst, const void* src, size_t bytes) {
               "copy");
 }
 
+Status Device::copy_on(void* stream, int32_t kind, void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return Status::ok();
+  return wrap(api_->table.copy(api_->table.user_data, ordinal_, kind, dst, src, bytes, stream),
+              "copy");
+}
+
+bool Device::has_graphs() const {
+  const kiln_device_api& t = api_->table;
+  return t.stream_create != nullptr && t.stream_synchronize != nullptr &&
+         t.graph_begin_capture != nullptr && t.graph_end_capture != nullptr &&
+         t.graph_launch != nullptr && t.graph_destroy != nullptr;
+}
+
+Status Device::begin_capture(void* stream) {
+  return wrap(api_->table.graph_begin_capture(api_->table.user_data, ordinal_, stream),
+              "graph_begin_capture");
+}
+
+StatusOr<void*> Device::end_capture(void* stream) {
+  void* graph = nullptr;
+  KILN_RETURN_IF_ERROR(wrap(
+      api_->table.graph_end_capture(api_->table.user_data, ordinal_, stream, &graph),
+      "graph_end_capture"));
+  if (graph == nullptr) {
+    return internal_error("device " + api_spec() + ": graph_end_capture gave no graph");
+  }
+  return graph;
+}
+
+Status Device::launch_graph(void* graph, void* stream) {
+  return wrap(api_->table.graph_launch(api_->table.user_data, ordinal_, graph, stream),
+              "graph_launch");
+}
+
+void Device::destroy_graph(void* graph) {
+  if (graph != nullptr) api_->table.graph_destroy(api_->table.user_data, ordinal_, graph);
+}
+
 Status Device::memset_zero(void* dst, size_t bytes) {
   if (bytes == 0) return Status::ok();
   return wrap(api_->table.memset_zero(api_->table.user_data, ordinal_, dst, bytes, nullptr),

@@ -35,6 +35,8 @@ class Device {
   StatusOr<void*> allocate(size_t bytes);
   void deallocate(void* ptr, size_t bytes);
   Status copy(int32_t kind, void* dst, const void* src, size_t bytes);
+  // Queued on `stream` (a stream from acquire_stream; nullptr: synchronous, as copy()).
+  Status copy_on(void* stream, int32_t kind, void* dst, const void* src, size_t bytes);
   Status memset_zero(void* dst, size_t bytes);
   Status synchronize();
 
@@ -46,6 +48,14 @@ class Device {
   StatusOr<void*> acquire_stream();
   void release_stream(void* stream);
   Status stream_synchronize(void* stream);
+
+  // Graph capture and replay (device APIs of ABI 1.1 with the graph_* entries): records the work
+  // queued on `stream` between begin and end into a graph that launch replays.
+  bool has_graphs() const;
+  Status begin_capture(void* stream);
+  StatusOr<void*> end_capture(void* stream);
+  Status launch_graph(void* graph, void* stream);
+  void destroy_graph(void* graph);
 
   // Core's counters merged with the plugin's get_stats (total and free memory) when it has one.
   Status get_stats(kiln_device_stats* out);

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <utility>
 
 #include "api/c_status.h"
+#include "base/logging.h"
 #include "ops/buffer_ops.h"
 #include "runtime/device.h"
 #include "runtime/input_binding.h"
@@ -21,6 +23,27 @@
 #include "runtime/tensor_format.h"
 
 namespace kiln {
+
+// One captured execution of a model (graph replay): the device graph and the buffers it uses.
+struct ReplayGraph {
+  ReplayGraph() = default;
+  ReplayGraph(const ReplayGraph&) = delete;
+  ReplayGraph& operator=(const ReplayGraph&) = delete;
+  ~ReplayGraph() {
+    if (device == nullptr) return;
+    device->destroy_graph(graph);
+    for (const auto& [ptr, bytes] : scratch) device->deallocate(ptr, bytes);
+  }
+
+  Device* device = nullptr;
+  void* graph = nullptr;
+  std::vector<TensorPtr> inputs;   // the recorded execution's inputs: replays copy into them
+  std::vector<TensorPtr> outputs;  // its outputs: replays copy out of them
+  std::vector<TensorPtr> kept;     // every other buffer the recorded work reads or writes
+  std::vector<std::pair<void*, size_t>> scratch;  // kernel scratch memory, likewise
+  std::mutex run_mu;  // replays of one graph share its buffers: one at a time
+};
+
 namespace {
 
 class Execution final : public OutputAllocator {
@@ -37,6 +60,10 @@ class Execution final : public OutputAllocator {
   }
 
   Status run(const kiln_tensor* const* inputs, kiln_tensor** outputs);
+  // Records the steps on `inputs` (on the model's replay device) into `graph` instead of running
+  // them: nothing returns to the device before the capture ends, and every buffer the recorded
+  // work touches goes to `graph`.
+  Status capture(ReplayGraph* graph, const kiln_tensor* const* inputs);
 
   StatusOr<TensorPtr> allocate(kiln_device* device, DType dtype,
                                const std::vector<int64_t>& shape) override {
@@ -94,6 +121,7 @@ class Execution final : public OutputAllocator {
   std::vector<KernelOutput> kernel_outputs_;
   std::vector<int64_t> output_shape_;
   std::vector<std::pair<Device*, void*>> streams_;  // taken from each device, given back at the end
+  ReplayGraph* capture_ = nullptr;                   // set while recording a graph
 };
 
 StatusOr<void*> Execution::stream_for(kiln_device* device) {
@@ -349,7 +377,8 @@ Status Execution::run_kernel(const Step& step) {
 
   KILN_RETURN_IF_ERROR(call_kernel(node, step.kernel, step.device, inputs, outputs));
   if (all_allocated) {  // shapes known before the call bind no symbols and cannot have changed
-    for (size_t k = 0; k < outputs.size(); ++k) live_[node.outputs[k]] = std::move(outputs[k].tensor);
+    for (size_t k = 0; k < outputs.size(); ++k)
+      live_[node.outputs[k]] = std::move(outputs[k].tensor);
     return Status::ok();
   }
   for (size_t k = 0; k < outputs.size(); ++k) {
@@ -385,6 +414,10 @@ Status Execution::call_kernel(const Node& node, const KernelEntry* kernel, kiln_
     if (!stream.is_ok()) return stream.status().with_context(describe_node(node));
     ctx.stream = *stream;
     status = from_c_status(kernel->compute(&ctx, kernel->user_data));
+    if (capture_ != nullptr) {  // the recorded work uses it at every replay
+      capture_->scratch.insert(capture_->scratch.end(), ctx.scratch.begin(), ctx.scratch.end());
+      ctx.scratch.clear();
+    }
   }  // scratch memory is freed here
   if (!status.is_ok()) {
     return Status(status.code(), "kernel '" + kernel->name + "' for " + node.op + " '" + node.name +
@@ -586,12 +619,149 @@ void Execution::recycle(TensorPtr tensor) {
 }
 
 void Execution::release(ValueId id) {
+  if (capture_ != nullptr) return;  // recorded work reads it at every replay: kept by the graph
   if (live_[id]) recycle(std::move(live_[id]));
   for (auto it = transfers_.lower_bound({id, nullptr});
        it != transfers_.end() && it->first.first == id;) {
     recycle(std::move(it->second));
     it = transfers_.erase(it);
   }
+}
+
+// ---- Graph replay ------------------------------------------------------------------------------
+
+Status Execution::capture(ReplayGraph* graph, const kiln_tensor* const* inputs) {
+  kiln_device* device = model_.replay_device;
+  Device* d = device->device;
+  KILN_ASSIGN_OR_RETURN(void* stream, stream_for(device));
+  capture_ = graph;
+  KILN_RETURN_IF_ERROR(d->begin_capture(stream));
+  Status status = bind_inputs(inputs);
+  for (size_t i = 0; status.is_ok() && i < model_.steps.size(); ++i) {
+    status = run_step(model_.steps[i]);
+  }
+  auto recorded = d->end_capture(stream);  // always, so the stream leaves capture mode
+  KILN_RETURN_IF_ERROR(status);
+  if (!recorded.is_ok()) return recorded.status();
+  graph->device = d;
+  graph->graph = *recorded;
+  for (ValueId id : model_.graph.outputs) {
+    if (!live_[id]) return internal_error("graph output " + describe_value(model_.graph, id) +
+                                          " was not computed");
+    graph->outputs.emplace_back(tensor_retain(live_[id].get()));
+  }
+  for (TensorPtr& t : live_)
+    if (t) graph->kept.push_back(std::move(t));
+  for (auto& [key, t] : transfers_) graph->kept.push_back(std::move(t));
+  for (auto& [key, list] : free_)
+    for (TensorPtr& t : list) graph->kept.push_back(std::move(t));
+  capture_ = nullptr;
+  return Status::ok();
+}
+
+// The graph's key: each input's dtype and shape.
+std::vector<std::vector<int64_t>> replay_key(const kiln_tensor* const* inputs, size_t count) {
+  std::vector<std::vector<int64_t>> key(count);
+  for (size_t i = 0; i < count; ++i) {
+    key[i].push_back(static_cast<int64_t>(inputs[i]->dtype));
+    key[i].insert(key[i].end(), inputs[i]->shape.begin(), inputs[i]->shape.end());
+  }
+  return key;
+}
+
+// Copies the inputs into the graph's, launches it and copies its outputs into new tensors, all
+// queued on one stream of the device, then waits for that stream.
+Status replay(const Model& model, ReplayGraph& graph, const kiln_tensor* const* inputs,
+              kiln_tensor** outputs) {
+  std::lock_guard<std::mutex> lock(graph.run_mu);
+  kiln_device* device = model.replay_device;
+  Device* d = graph.device;
+  KILN_ASSIGN_OR_RETURN(void* stream, d->acquire_stream());
+  struct Giveback {
+    Device* d;
+    void* s;
+    ~Giveback() {
+      (void)d->stream_synchronize(s);
+      d->release_stream(s);
+    }
+  } giveback{d, stream};
+  std::vector<TensorPtr> staged;  // inputs that had to be made contiguous or moved first
+  for (size_t i = 0; i < graph.inputs.size(); ++i) {
+    kiln_tensor* dst = graph.inputs[i].get();
+    KILN_ASSIGN_OR_RETURN(TensorPtr src, tensor_contiguous(const_cast<kiln_tensor*>(inputs[i])));
+    int32_t kind = KILN_COPY_DEVICE_TO_DEVICE;
+    if (src->device()->device != d) {
+      if (src->device()->device->is_host()) {
+        kind = KILN_COPY_HOST_TO_DEVICE;
+      } else {
+        KILN_ASSIGN_OR_RETURN(src, tensor_copy_to_device(src.get(), device));
+      }
+    }
+    KILN_RETURN_IF_ERROR(d->copy_on(stream, kind, dst->data(), src->data(), dst->byte_size()));
+    staged.push_back(std::move(src));
+  }
+  KILN_RETURN_IF_ERROR(d->launch_graph(graph.graph, stream));
+  std::vector<TensorPtr> results;
+  for (const TensorPtr& out : graph.outputs) {
+    KILN_ASSIGN_OR_RETURN(TensorPtr copy, tensor_allocate(device, out->dtype, out->shape));
+    KILN_RETURN_IF_ERROR(d->copy_on(stream, KILN_COPY_DEVICE_TO_DEVICE, copy->data(), out->data(),
+                                    out->byte_size()));
+    results.push_back(std::move(copy));
+  }
+  KILN_RETURN_IF_ERROR(d->stream_synchronize(stream));
+  for (size_t i = 0; i < results.size(); ++i) outputs[i] = results[i].release();
+  return Status::ok();
+}
+
+// Executes by graph replay when the model qualifies: replays the graph of these input shapes,
+// or records it first. Sets *done = false when the model must run step by step instead (it does
+// not qualify, or a capture failed: logged once, and the model never tries again).
+Status execute_by_replay(const Model& model, const kiln_tensor* const* inputs, kiln_tensor** outputs,
+                         bool* done) {
+  *done = false;
+  const Graph& g = model.graph;
+  // Bad inputs get the usual errors, and are never recorded.
+  KILN_RETURN_IF_ERROR(bind_input_symbols(g, inputs).status());
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    if (g.value(g.inputs[i]).type.dtype != inputs[i]->dtype) return Status::ok();  // step by step
+  }
+  const auto key = replay_key(inputs, g.inputs.size());
+  std::shared_ptr<ReplayGraph> graph;
+  {
+    std::lock_guard<std::mutex> lock(model.replay_mu);
+    if (!model.replay_off.empty()) return Status::ok();
+    auto it = model.replays.find(key);
+    if (it != model.replays.end()) graph = it->second;
+  }
+  if (graph == nullptr) {
+    auto fresh = std::make_shared<ReplayGraph>();
+    Status status;
+    for (size_t i = 0; status.is_ok() && i < g.inputs.size(); ++i) {
+      auto staged = tensor_copy_to_device(inputs[i], model.replay_device);
+      if (staged.is_ok()) {
+        fresh->inputs.push_back(std::move(staged).value());
+      } else {
+        status = staged.status();
+      }
+    }
+    if (status.is_ok()) {
+      std::vector<const kiln_tensor*> staged;
+      for (const TensorPtr& t : fresh->inputs) staged.push_back(t.get());
+      Execution recording(model);
+      status = recording.capture(fresh.get(), staged.data());
+    }
+    std::lock_guard<std::mutex> lock(model.replay_mu);
+    if (!status.is_ok()) {
+      model.replay_off = status.message();
+      log_message(KILN_LOG_INFO, "model '" + g.name + "': graph replay is off, its executions " +
+                                     "run node by node: the capture failed: " + status.message());
+      return Status::ok();
+    }
+    graph = model.replays.emplace(key, std::move(fresh)).first->second;  // a racing capture wins
+  }
+  KILN_RETURN_IF_ERROR(replay(model, *graph, inputs, outputs));
+  *done = true;
+  return Status::ok();
 }
 
 }  // namespace
@@ -612,6 +782,11 @@ Status execute_model(const Model& model, const kiln_tensor* const* inputs, size_
       return invalid_argument("input " + std::to_string(i) + " '" + g.value(g.inputs[i]).name +
                               "' is NULL");
     }
+  }
+  if (model.replay_device != nullptr && !model.profiling.load(std::memory_order_relaxed)) {
+    bool done = false;
+    KILN_RETURN_IF_ERROR(execute_by_replay(model, inputs, outputs, &done));
+    if (done) return Status::ok();
   }
   Execution execution(model);
   return execution.run(inputs, outputs);

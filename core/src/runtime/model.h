@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
+#include <map>
 #include <memory>
 
 #include <cstdint>
@@ -71,6 +73,10 @@ struct SpecStorage {
   void fill(kiln_tensor_spec* out) const;
 };
 
+// One captured execution of a model (graph replay): the device graph and every buffer it reads
+// or writes, at fixed addresses. Defined with the executor.
+struct ReplayGraph;
+
 class Model {
  public:
   std::shared_ptr<Session> session;  // keeps the runtime, its plugins and devices alive
@@ -91,6 +97,14 @@ class Model {
   mutable std::atomic<bool> profiling{false};
   std::unique_ptr<std::atomic<uint64_t>[]> profile_count;
   std::unique_ptr<std::atomic<uint64_t>[]> profile_nanoseconds;
+
+  // Graph replay (session option graph_replay): the accelerator every step runs on when the model
+  // qualifies (set at load), else null; the captured graphs by input shapes; and, once a capture
+  // failed, why (the model then runs as usual).
+  kiln_device* replay_device = nullptr;
+  mutable std::mutex replay_mu;
+  mutable std::map<std::vector<std::vector<int64_t>>, std::shared_ptr<ReplayGraph>> replays;
+  mutable std::string replay_off;
 };
 
 // Loads `graph` into `session` (see Session::load).

@@ -265,6 +265,32 @@ Status place(const Session& session, Model& m) {
   return Status::ok();
 }
 
+// The accelerator a model can be replayed on as one device graph, or null: every input and every
+// step on it (kernels, views and constants only: no fallback, transfer, control flow, buffer or
+// print step, which the host runs between kernels) and its device API able to capture graphs.
+kiln_device* replay_device(const Model& m) {
+  kiln_device* device = nullptr;
+  auto same = [&](kiln_device* d) {
+    if (device == nullptr) device = d;
+    return d->device == device->device;
+  };
+  for (ValueId id : m.graph.inputs) {
+    if (m.graph.value(id).type.buffer || !same(m.values[id].device)) return nullptr;
+  }
+  for (const Weight& w : m.graph.weights) {
+    if (!same(m.values[w.value].device)) return nullptr;
+  }
+  for (const Step& step : m.steps) {
+    const bool plain = step.kind == StepKind::kKernel || step.kind == StepKind::kReshape ||
+                       step.kind == StepKind::kConstant;
+    if (!plain || !same(step.device)) return nullptr;
+  }
+  if (device == nullptr || device->device->is_host() || !device->device->has_graphs()) {
+    return nullptr;
+  }
+  return device;
+}
+
 // The models of the subgraphs a control-flow step runs; `loaded` holds those listed before the
 // graph being loaded, which are all it may call.
 Status bind_subgraphs(Step& step, const std::vector<std::shared_ptr<const Model>>& loaded) {
@@ -542,6 +568,7 @@ StatusOr<std::shared_ptr<Model>> load_graph(std::shared_ptr<Session> session, co
   KILN_RETURN_IF_ERROR(place(*session, *m));
   KILN_RETURN_IF_ERROR(bind_kernels(plugins, *m, loaded));
   m->node_reports = describe_placement(plugins, *m);
+  if (session->graph_replay()) m->replay_device = replay_device(*m);
   m->profile_count = std::make_unique<std::atomic<uint64_t>[]>(m->steps.size());
   m->profile_nanoseconds = std::make_unique<std::atomic<uint64_t>[]>(m->steps.size());
   KILN_RETURN_IF_ERROR(upload_weights(options, *m));

@@ -38,6 +38,7 @@ StatusOr<std::shared_ptr<Session>> Session::create(std::shared_ptr<Runtime> runt
   session->num_threads_ = threads > 0 ? threads : 1;
   session->graph_passes_ = options.graph_passes;
   session->cpu_fallback_ = options.cpu_fallback;
+  session->graph_replay_ = options.graph_replay;
   return session;
 }
 

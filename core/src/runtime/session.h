@@ -23,6 +23,7 @@ struct SessionOptions {
   std::vector<std::string> custom_extensions;
   bool graph_passes = true;  // run the optimization passes at load (core/src/passes)
   bool cpu_fallback = true;  // run nodes an accelerator has no kernel for on the host
+  bool graph_replay = false;  // capture executions on an accelerator as graphs and replay them
 };
 
 struct LoadOptions {
@@ -42,6 +43,7 @@ class Session : public std::enable_shared_from_this<Session> {
   int32_t num_threads() const { return num_threads_; }
   bool graph_passes() const { return graph_passes_; }
   bool cpu_fallback() const { return cpu_fallback_; }
+  bool graph_replay() const { return graph_replay_; }
 
   // Maps a graph device ref onto a device: "" to the session's first device, "cpu"/"cpu:N" to
   // its Nth host device (else the runtime's host), "gpu"/"gpu:N" to its Nth accelerator,
@@ -60,6 +62,7 @@ class Session : public std::enable_shared_from_this<Session> {
   int32_t num_threads_ = 1;
   bool graph_passes_ = true;
   bool cpu_fallback_ = true;
+  bool graph_replay_ = false;
 };
 
 }  // namespace kiln

@@ -2,11 +2,18 @@
 // devices ("gpu" label, not host-addressable as far as kiln knows, so every transfer goes through
 // its copy function) whose memory is malloc'd; an f32 "add" kernel, two "mul" kernels of
 // different priority, and custom ops: scale (attribute + scratch), positive (data-dependent
-// shape) and fail (a kernel error).
+// shape), fail (a kernel error) and calls (how many add/mul/scale kernel calls ran so far).
+// Streams and graph capture (ABI 1.1) as a GPU runtime has them, in miniature: while a stream
+// is capturing, the add, mul and scale kernels record their work on it instead of doing it, and
+// a launched graph does the recorded work; positive cannot be recorded (it must read its input
+// to size its output), so it fails a capture, as a kernel that waits for a GPU would.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "kiln/kiln_plugin.h"
 
@@ -94,6 +101,68 @@ kiln_status* get_stats(void*, int32_t ordinal, kiln_device_stats* out) {
   return nullptr;
 }
 
+// ---- streams and graphs ----
+
+struct Stream {
+  bool capturing = false;
+  bool broken = false;  // something that cannot be recorded ran while capturing
+  std::vector<std::function<void()>> recorded;
+};
+struct Graph {
+  std::vector<std::function<void()>> work;
+};
+std::atomic<int64_t> g_kernel_calls{0};  // add/mul/scale computes (not replays)
+
+kiln_status* stream_create(void*, int32_t ordinal, void** out) {
+  if (kiln_status* s = check(ordinal)) return s;
+  *out = new Stream;
+  return nullptr;
+}
+void stream_destroy(void*, int32_t, void* stream) { delete static_cast<Stream*>(stream); }
+kiln_status* stream_synchronize(void*, int32_t ordinal, void* stream) {
+  if (kiln_status* s = check(ordinal)) return s;
+  if (stream != nullptr && static_cast<Stream*>(stream)->capturing) {
+    static_cast<Stream*>(stream)->broken = true;
+    return error(KILN_STATUS_FAILED_PRECONDITION, "testdev: a capturing stream cannot be waited for");
+  }
+  return nullptr;
+}
+kiln_status* graph_begin_capture(void*, int32_t ordinal, void* stream) {
+  if (kiln_status* s = check(ordinal)) return s;
+  auto* st = static_cast<Stream*>(stream);
+  st->capturing = true;
+  st->broken = false;
+  st->recorded.clear();
+  return nullptr;
+}
+kiln_status* graph_end_capture(void*, int32_t ordinal, void* stream, void** out_graph) {
+  if (kiln_status* s = check(ordinal)) return s;
+  auto* st = static_cast<Stream*>(stream);
+  st->capturing = false;
+  *out_graph = nullptr;
+  if (st->broken) return error(KILN_STATUS_FAILED_PRECONDITION, "testdev: the capture was broken");
+  auto* graph = new Graph;
+  graph->work.swap(st->recorded);
+  *out_graph = graph;
+  return nullptr;
+}
+kiln_status* graph_launch(void*, int32_t ordinal, void* graph, void*) {
+  if (kiln_status* s = check(ordinal)) return s;
+  for (const auto& work : static_cast<Graph*>(graph)->work) work();
+  return nullptr;
+}
+void graph_destroy(void*, int32_t, void* graph) { delete static_cast<Graph*>(graph); }
+
+// Does `work` now, or records it when the kernel's stream is capturing.
+void run_or_record(kiln_kernel_context* ctx, std::function<void()> work) {
+  auto* stream = static_cast<Stream*>(g_host->ctx_get_stream(ctx));
+  if (stream != nullptr && stream->capturing) {
+    stream->recorded.push_back(std::move(work));
+  } else {
+    work();
+  }
+}
+
 // ---- kernels ----
 
 kiln_kernel_tensor blank_tensor() {
@@ -125,7 +194,11 @@ kiln_status* add_f32(kiln_kernel_context* ctx, void*) {
   const float* a = static_cast<const float*>(o.a.data);
   const float* b = static_cast<const float*>(o.b.data);
   float* out = static_cast<float*>(o.out.data);
-  for (int64_t i = 0; i < o.out.num_elements; ++i) out[i] = a[i] + b[i];
+  const int64_t n = o.out.num_elements;
+  ++g_kernel_calls;
+  run_or_record(ctx, [=] {
+    for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+  });
   return nullptr;
 }
 
@@ -135,7 +208,11 @@ kiln_status* mul_f32(kiln_kernel_context* ctx, void*) {
   const float* a = static_cast<const float*>(o.a.data);
   const float* b = static_cast<const float*>(o.b.data);
   float* out = static_cast<float*>(o.out.data);
-  for (int64_t i = 0; i < o.out.num_elements; ++i) out[i] = a[i] * b[i];
+  const int64_t n = o.out.num_elements;
+  ++g_kernel_calls;
+  run_or_record(ctx, [=] {
+    for (int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+  });
   return nullptr;
 }
 
@@ -167,13 +244,25 @@ kiln_status* scale_f32(kiln_kernel_context* ctx, void*) {
   if (kiln_status* e = g_host->ctx_allocate_scratch(ctx, bytes, &scratch)) return e;
   float* tmp = static_cast<float*>(scratch);
   const float* in = static_cast<const float*>(x.data);
-  for (int64_t i = 0; i < x.num_elements; ++i) tmp[i] = in[i] * static_cast<float>(factor);
-  std::memcpy(out.data, tmp, bytes);
+  const int64_t n = x.num_elements;
+  void* dst = out.data;
+  const auto f = static_cast<float>(factor);
+  ++g_kernel_calls;
+  run_or_record(ctx, [=] {
+    for (int64_t i = 0; i < n; ++i) tmp[i] = in[i] * f;
+    std::memcpy(dst, tmp, bytes);
+  });
   return nullptr;
 }
 
 // The positive elements of x, in order: a data-dependent output shape.
 kiln_status* positive_f32(kiln_kernel_context* ctx, void*) {
+  auto* stream = static_cast<Stream*>(g_host->ctx_get_stream(ctx));
+  if (stream != nullptr && stream->capturing) {
+    stream->broken = true;
+    return error(KILN_STATUS_FAILED_PRECONDITION,
+                 "testdev.positive reads its input to size its output; it cannot be recorded");
+  }
   kiln_kernel_tensor x = blank_tensor(), out = blank_tensor();
   if (kiln_status* s = g_host->ctx_get_input(ctx, 0, &x)) return s;
   const float* in = static_cast<const float*>(x.data);
@@ -184,6 +273,16 @@ kiln_status* positive_f32(kiln_kernel_context* ctx, void*) {
   float* o = static_cast<float*>(out.data);
   for (int64_t i = 0; i < x.num_elements; ++i)
     if (in[i] > 0.0f) *o++ = in[i];
+  return nullptr;
+}
+
+// out[0] = the add/mul/scale kernel calls so far (replayed graphs call no kernel).
+kiln_status* calls_f32(kiln_kernel_context* ctx, void*) {
+  kiln_kernel_tensor out = blank_tensor();
+  if (kiln_status* s = g_host->ctx_get_output(ctx, 0, &out)) return s;
+  const auto n = static_cast<float>(g_kernel_calls.load());
+  float* o = static_cast<float*>(out.data);
+  run_or_record(ctx, [=] { *o = n; });
   return nullptr;
 }
 
@@ -234,10 +333,18 @@ kiln_status* initialize(const kiln_host_api* host, kiln_registrar* r) {
   api.memset_zero = memset_zero;
   api.synchronize = synchronize;
   api.get_stats = get_stats;
+  api.stream_create = stream_create;
+  api.stream_destroy = stream_destroy;
+  api.stream_synchronize = stream_synchronize;
+  api.graph_begin_capture = graph_begin_capture;
+  api.graph_end_capture = graph_end_capture;
+  api.graph_launch = graph_launch;
+  api.graph_destroy = graph_destroy;
   if (kiln_status* s = host->register_device_api(r, &api)) return s;
   if (kiln_status* s = register_op(r, "testdev.scale", 1)) return s;
   if (kiln_status* s = register_op(r, "testdev.positive", 1)) return s;
   if (kiln_status* s = register_op(r, "testdev.fail", 1)) return s;
+  if (kiln_status* s = register_op(r, "testdev.calls", 1)) return s;
   if (kiln_status* s = register_kernel(r, "add", add_f32, 0, "testdev.add.f32")) return s;
   if (kiln_status* s = register_kernel(r, "mul", mul_must_not_run, 0, "testdev.mul.slow")) return s;
   if (kiln_status* s = register_kernel(r, "mul", mul_f32, 3, "testdev.mul.f32")) return s;
@@ -247,6 +354,7 @@ kiln_status* initialize(const kiln_host_api* host, kiln_registrar* r) {
           register_kernel(r, "testdev.positive", positive_f32, 0, "testdev.positive.f32"))
     return s;
   if (kiln_status* s = register_kernel(r, "testdev.fail", fail, 0, "testdev.fail")) return s;
+  if (kiln_status* s = register_kernel(r, "testdev.calls", calls_f32, 0, "testdev.calls")) return s;
   host->log(KILN_LOG_DEBUG, TESTDEV_NAME, "initialized");
   return nullptr;
 }
