@@ -1,5 +1,6 @@
 // kernels_norm.cpp: softmax and logsoftmax along an axis (max subtracted first) and layer_norm over
-// the last dim (two passes, statistics in double). Halves compute in float32 rows.
+// the last dim (two passes for the statistics). float32 rows run in the vector loops (vec.h);
+// halves are converted to float32 rows and go through the same loops.
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -14,31 +15,6 @@ namespace kiln_cpu {
 namespace {
 
 constexpr int64_t kGrainElements = 8192;
-
-// NaN-propagating maximum of a row (eight lanes, fixed order).
-float row_max(const float* x, int64_t n) {
-  float lanes[8];
-  for (float& l : lanes) l = -INFINITY;
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) {
-      const float v = x[i + j];
-      lanes[j] = (v > lanes[j] || v != v) ? v : lanes[j];
-    }
-  }
-  for (; i < n; ++i) lanes[0] = (x[i] > lanes[0] || x[i] != x[i]) ? x[i] : lanes[0];
-  float m = lanes[0];
-  for (int j = 1; j < 8; ++j) m = (lanes[j] > m || lanes[j] != lanes[j]) ? lanes[j] : m;
-  return m;
-}
-
-// y = softmax(x) over a contiguous float row (x may equal y).
-void softmax_row_f32(const float* x, float* y, int64_t n) {
-  const float m = row_max(x, n);
-  const double sum = vec().exp_shift_sum_f32(x, y, n, m);
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) y[i] *= inv;
-}
 
 void softmax_row_f64(const double* x, double* y, int64_t n) {
   double m = -INFINITY;
@@ -71,6 +47,12 @@ void softmax_rows(const T* x, T* y, int64_t outer, int64_t length, int64_t inner
   const int64_t rows = outer * inner;
   const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(length, 1));
   parallel_for(rows, grain, threads, [&](int64_t b, int64_t e) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (inner == 1 && !log) {  // contiguous rows: the vector loops take the whole range
+        vec().softmax_f32(x + b * length, y + b * length, e - b, length);
+        return;
+      }
+    }
     using Buffer = std::conditional_t<std::is_same_v<T, double>, double, float>;
     std::vector<Buffer> buffer;
     const bool direct = inner == 1 && (std::is_same_v<T, float> || std::is_same_v<T, double>);
@@ -81,12 +63,10 @@ void softmax_rows(const T* x, T* y, int64_t outer, int64_t length, int64_t inner
       const T* src = x + o * length * inner + i;
       T* dst = y + o * length * inner + i;
       if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-        if (direct) {
+        if (direct) {  // float32 softmax rows took the early return above
           if (log) {
             logsoftmax_row(src, dst, length);
-          } else if constexpr (std::is_same_v<T, float>) {
-            softmax_row_f32(src, dst, length);
-          } else {
+          } else if constexpr (std::is_same_v<T, double>) {
             softmax_row_f64(src, dst, length);
           }
           continue;
@@ -104,7 +84,7 @@ void softmax_rows(const T* x, T* y, int64_t outer, int64_t length, int64_t inner
       } else if constexpr (std::is_same_v<Buffer, double>) {
         softmax_row_f64(buffer.data(), buffer.data(), length);
       } else {
-        softmax_row_f32(buffer.data(), buffer.data(), length);
+        vec().softmax_f32(buffer.data(), buffer.data(), 1, length);
       }
       if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
         for (int64_t j = 0; j < length; ++j) dst[j * inner] = buffer[j];
@@ -161,25 +141,24 @@ kiln_status* softmax_kernel(Kernel& k, const void* user_data) {
 
 // ---- layer_norm -------------------------------------------------------------------------------
 
-// Mean and 1 / sqrt(var + eps) of a row, two passes in double.
-template <class V>
-void row_stats(const V* x, int64_t n, double epsilon, double* mean, double* rstd) {
+// Mean and 1 / sqrt(var + eps) of a float64 row, two passes.
+void row_stats_f64(const double* x, int64_t n, double epsilon, double* mean, double* rstd) {
   double acc[4] = {0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    for (int j = 0; j < 4; ++j) acc[j] += static_cast<double>(x[i + j]);
+    for (int j = 0; j < 4; ++j) acc[j] += x[i + j];
   }
-  for (; i < n; ++i) acc[0] += static_cast<double>(x[i]);
+  for (; i < n; ++i) acc[0] += x[i];
   const double m = ((acc[0] + acc[1]) + (acc[2] + acc[3])) / static_cast<double>(n);
   double sq[4] = {0, 0, 0, 0};
   for (i = 0; i + 4 <= n; i += 4) {
     for (int j = 0; j < 4; ++j) {
-      const double d = static_cast<double>(x[i + j]) - m;
+      const double d = x[i + j] - m;
       sq[j] += d * d;
     }
   }
   for (; i < n; ++i) {
-    const double d = static_cast<double>(x[i]) - m;
+    const double d = x[i] - m;
     sq[0] += d * d;
   }
   const double var = ((sq[0] + sq[1]) + (sq[2] + sq[3])) / static_cast<double>(n);
@@ -190,48 +169,32 @@ void row_stats(const V* x, int64_t n, double epsilon, double* mean, double* rstd
 template <class T>
 void layer_norm_rows(const T* x, const T* gamma, const T* beta, T* y, int64_t rows, int64_t d,
                      double epsilon, int threads) {
-  using V = std::conditional_t<std::is_same_v<T, double>, double, float>;
   // Halves: gamma and beta once in float.
   std::vector<float> g_f, b_f;
-  const V* g;
-  const V* bt;
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    g = gamma;
-    bt = beta;
-  } else {
+  if constexpr (is_half_type<T>::value) {
     g_f.resize(static_cast<size_t>(d));
     b_f.resize(static_cast<size_t>(d));
     to_float(gamma, g_f.data(), d);
     to_float(beta, b_f.data(), d);
-    g = g_f.data();
-    bt = b_f.data();
   }
   const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(d, 1));
   parallel_for(rows, grain, threads, [&](int64_t b, int64_t e) {
-    std::vector<float> buffer;
-    if constexpr (!std::is_same_v<T, float> && !std::is_same_v<T, double>) {
-      buffer.resize(static_cast<size_t>(d));
-    }
-    for (int64_t r = b; r < e; ++r) {
-      const T* src = x + r * d;
-      T* dst = y + r * d;
-      const V* row;
-      V* out;
-      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-        row = src;
-        out = dst;
-      } else {
-        to_float(src, buffer.data(), d);
-        row = buffer.data();
-        out = buffer.data();
+    if constexpr (std::is_same_v<T, float>) {
+      vec().layer_norm_f32(x + b * d, gamma, beta, y + b * d, e - b, d, epsilon);
+    } else if constexpr (std::is_same_v<T, double>) {
+      for (int64_t r = b; r < e; ++r) {
+        const double* row = x + r * d;
+        double* out = y + r * d;
+        double mean = 0, rstd = 0;
+        row_stats_f64(row, d, epsilon, &mean, &rstd);
+        for (int64_t j = 0; j < d; ++j) out[j] = (row[j] - mean) * rstd * gamma[j] + beta[j];
       }
-      double mean = 0, rstd = 0;
-      row_stats(row, d, epsilon, &mean, &rstd);
-      const V m = static_cast<V>(mean);
-      const V s = static_cast<V>(rstd);
-      for (int64_t j = 0; j < d; ++j) out[j] = (row[j] - m) * s * g[j] + bt[j];
-      if constexpr (!std::is_same_v<T, float> && !std::is_same_v<T, double>) {
-        from_float(buffer.data(), dst, d);
+    } else {
+      std::vector<float> buffer(static_cast<size_t>(d));
+      for (int64_t r = b; r < e; ++r) {
+        to_float(x + r * d, buffer.data(), d);
+        vec().layer_norm_f32(buffer.data(), g_f.data(), b_f.data(), buffer.data(), 1, d, epsilon);
+        from_float(buffer.data(), y + r * d, d);
       }
     }
   });

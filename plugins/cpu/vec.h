@@ -31,8 +31,15 @@ struct VecTable {
   const char* isa;  // "avx2" or "baseline"
   // y[i] = op(x[i]); x and y may be the same array.
   void (*unary_f32)(UnaryOp op, const float* x, float* y, int64_t n);
-  // y[i] = exp(x[i] - shift); returns the sum of the y[i], accumulated in double in a fixed order.
-  double (*exp_shift_sum_f32)(const float* x, float* y, int64_t n, float shift);
+  // y = softmax(x) over `rows` contiguous rows of n >= 1 elements (x may equal y): the row
+  // maximum is subtracted; the exponentials are summed in float lanes over 256 elements, those
+  // partial sums in double, in a fixed order.
+  void (*softmax_f32)(const float* x, float* y, int64_t rows, int64_t n);
+  // y = (x - mean) / sqrt(var + epsilon) * gamma + beta over `rows` contiguous rows of n >= 1
+  // elements (x may equal y); mean and biased variance by two passes over the row, float lanes'
+  // partial sums added in double in a fixed order.
+  void (*layer_norm_f32)(const float* x, const float* gamma, const float* beta, float* y,
+                         int64_t rows, int64_t n, double epsilon);
   void (*f16_to_f32)(const f16* x, float* y, int64_t n);
   void (*f32_to_f16)(const float* x, f16* y, int64_t n);
   void (*bf16_to_f32)(const bf16* x, float* y, int64_t n);
