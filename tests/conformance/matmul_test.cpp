@@ -113,5 +113,41 @@ TEST(MatmulErrors, Int32OverflowWraps) {
   EXPECT_EQ(result.outputs[0].get_int(0), 0);  // 2^32 wraps to 0
 }
 
+// Weights passed by the caller as an ordinary input: one loaded model executed with new rhs
+// values each time sees them (nothing of a previous execution's rhs is kept), on the 2-D path
+// (dnnl_sgemm) and the batched one (the matmul primitive).
+TEST(MatmulInputs, NewRhsValuesEachExecution) {
+  std::mt19937 rng(11);
+  const std::vector<MatmulShapes> shapes = {{{33, 70}, {70, 190}}, {{2, 17, 40}, {2, 40, 24}}};
+  for (const MatmulShapes& s : shapes) {
+    SCOPED_TRACE(shape_str(s.lhs) + " @ " + shape_str(s.rhs));
+    const HostTensor a = random_tensor(KILN_DTYPE_FLOAT32, s.lhs, rng, -1, 1);
+    LoadedOp op("matmul", {a, HostTensor(KILN_DTYPE_FLOAT32, s.rhs)}, {}, 2);
+    ASSERT_TRUE(op.error().empty()) << op.error();
+    for (int round = 0; round < 3; ++round) {
+      const HostTensor b = random_tensor(KILN_DTYPE_FLOAT32, s.rhs, rng, -1, 1);
+      const OpResult r = op.execute({a, b});
+      ASSERT_TRUE(r.ok()) << r.message;
+      EXPECT_TRUE(matches(r.outputs[0], matmul_reference(a, b))) << "round " << round;
+    }
+  }
+}
+
+// The 2-D float32 path's edge shapes (GEMV, one column, K = 1, a tall skinny product) with more
+// than one thread.
+TEST(MatmulFloat32, EdgeShapesWithTwoThreads) {
+  std::mt19937 rng(12);
+  const std::vector<MatmulShapes> shapes = {
+      {{1, 300}, {300, 500}}, {{300}, {300, 7}}, {{500, 300}, {300}},
+      {{40, 1}, {1, 33}},     {{1000, 3}, {3, 5}}, {{3, 2, 64}, {64, 1}}};
+  for (const MatmulShapes& s : shapes) {
+    SCOPED_TRACE(shape_str(s.lhs) + " @ " + shape_str(s.rhs));
+    const HostTensor a = random_tensor(KILN_DTYPE_FLOAT32, s.lhs, rng, -1, 1);
+    const HostTensor b = random_tensor(KILN_DTYPE_FLOAT32, s.rhs, rng, -1, 1);
+    KILN_RUN_OK(result, "matmul", {a, b}, {}, 2);
+    EXPECT_TRUE(matches(result.outputs[0], matmul_reference(a, b)));
+  }
+}
+
 }  // namespace
 }  // namespace kiln_conformance
