@@ -2,7 +2,8 @@
 # Runs kiln's CPU benchmarks and prints a table of medians (docs/performance.md: method).
 #   scripts/bench_cpu.sh [BUILD_DIR] [REPETITIONS]
 # Needs the build's kiln_bench_cpu (KILN_BUILD_BENCHMARKS=ON, the default) and the CPU plugin;
-# the model benchmarks also need .venv (numpy; onnxruntime for the comparison).
+# the model benchmarks also need .venv (numpy; onnxruntime for the comparison); KILN_PYTHON=.venv-bench/bin/python
+# adds PyTorch (docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="$(realpath "${1:-build}")"
@@ -55,7 +56,7 @@ PYEOF
 
 if [[ -x "$PY" ]]; then
   echo
-  echo "models (median ms over 20 runs, 2 threads; ONNX Runtime in the same process)"
+  echo "models (median ms over 20 runs, 2 threads; ONNX Runtime and PyTorch, where importable, in the same process)"
   KILN_BUILD_DIR="$BUILD_DIR" PYTHONPATH="$PWD/bindings/python" "$PY" benchmarks/bench_models.py \
     --threads 2 --runs 20
 fi
