@@ -838,6 +838,112 @@ constexpr UnaryEntry kUnaryOps[] = {
     {"silu", UnaryOp::kSilu},     {"gelu", UnaryOp::kGelu},
 };
 
+// ---- kiln.fused_elementwise: a chain of float32 steps, block by block in cache -----------------
+
+struct ChainStep {
+  bool unary = true;
+  UnaryOp op = UnaryOp::kNegate;
+  char binary = 0;        // '+', '-', '*', '/'
+  bool reversed = false;  // the operand is the left one
+  int input = 0;
+};
+
+// Parses the graph pass's `steps` (core/src/passes/elementwise_chain.cpp; the schema has checked
+// it, so a failure here means a graph the schema would refuse).
+kiln_status* parse_chain(const Kernel& k, const std::string& text, std::vector<ChainStep>* out) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string step = text.substr(start, comma - start);
+    start = comma + 1;
+    ChainStep s;
+    const size_t colon = step.find(':');
+    if (colon == std::string::npos) {
+      bool found = step == "gelu_tanh";
+      s.op = UnaryOp::kGeluTanh;
+      for (const UnaryEntry& e : kUnaryOps) {
+        if (!found && step == e.op) {
+          s.op = e.kind;
+          found = true;
+        }
+      }
+      if (!found) return k.error(KILN_STATUS_INVALID_ARGUMENT, "unknown step '%s'", step.c_str());
+    } else {
+      std::string op = step.substr(0, colon);
+      s.unary = false;
+      s.reversed = !op.empty() && op[0] == 'r';
+      if (s.reversed) op = op.substr(1);
+      s.binary = op == "add" ? '+' : op == "sub" ? '-' : op == "mul" ? '*' : op == "div" ? '/' : 0;
+      s.input = std::atoi(step.c_str() + colon + 1);
+      if (s.binary == 0 || s.input < 1 || s.input >= k.num_inputs()) {
+        return k.error(KILN_STATUS_INVALID_ARGUMENT, "bad step '%s'", step.c_str());
+      }
+    }
+    out->push_back(s);
+  }
+  return nullptr;
+}
+
+template <char Op>
+void chain_binary(float* v, const float* o, int64_t o_step, bool reversed, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = reversed ? o[i * o_step] : v[i];
+    const float b = reversed ? v[i] : o[i * o_step];
+    v[i] = Op == '+' ? a + b : Op == '-' ? a - b : Op == '*' ? a * b : a / b;
+  }
+}
+
+kiln_status* fused_elementwise_kernel(Kernel& k, const void*) {
+  std::string text;
+  KILN_CPU_TRY(k.attr_string("steps", "", &text));
+  std::vector<ChainStep> steps;
+  KILN_CPU_TRY(parse_chain(k, text, &steps));
+  Tensor x, y;
+  KILN_CPU_TRY(k.input(0, &x));
+  KILN_CPU_TRY(k.output(0, &y));
+  KILN_CPU_TRY(k.check_output_like_input(x, y));
+  if (x.dtype != KILN_DTYPE_FLOAT32) {
+    return k.error(KILN_STATUS_INVALID_ARGUMENT, "needs float32, got %s", dtype_name(x.dtype));
+  }
+  std::vector<Tensor> operands(static_cast<size_t>(k.num_inputs()));
+  for (int i = 1; i < k.num_inputs(); ++i) {
+    Tensor& t = operands[static_cast<size_t>(i)];
+    KILN_CPU_TRY(k.input(i, &t));
+    if (t.dtype != KILN_DTYPE_FLOAT32 || (t.rank != 0 && t.num_elements != x.num_elements)) {
+      return k.error(KILN_STATUS_INVALID_ARGUMENT,
+                     "input %d must be float32, a scalar or of the shape of input 0", i);
+    }
+  }
+  const float* in = x.as<float>();
+  float* out = y.as<float>();
+  parallel_for(x.num_elements, kMathGrain, k.num_threads(), [&](int64_t b, int64_t e) {
+    constexpr int64_t kBlock = 1024;
+    float block[kBlock];
+    for (int64_t i = b; i < e; i += kBlock) {
+      const int64_t m = std::min(kBlock, e - i);
+      std::copy(in + i, in + i + m, block);
+      for (const ChainStep& s : steps) {
+        if (s.unary) {
+          vec().unary_f32(s.op, block, block, m);
+          continue;
+        }
+        const Tensor& t = operands[static_cast<size_t>(s.input)];
+        const bool scalar = t.rank == 0;
+        const float* o = t.as<float>() + (scalar ? 0 : i);
+        const int64_t o_step = scalar ? 0 : 1;
+        switch (s.binary) {
+          case '+': chain_binary<'+'>(block, o, o_step, s.reversed, m); break;
+          case '-': chain_binary<'-'>(block, o, o_step, s.reversed, m); break;
+          case '*': chain_binary<'*'>(block, o, o_step, s.reversed, m); break;
+          default: chain_binary<'/'>(block, o, o_step, s.reversed, m); break;
+        }
+      }
+      std::copy(block, block + m, out + i);
+    }
+  });
+  return nullptr;
+}
+
 struct MathEntry {
   const char* op;
   MathOp kind;
@@ -871,6 +977,8 @@ kiln_status* register_elementwise_kernels(kiln_registrar* registrar) {
     const auto& dtypes = is_integer_friendly(e.kind) ? kNumericTypes : kFloatTypes;
     KILN_CPU_TRY(register_kernel(registrar, e.op, dtypes, 0, kernel_entry<unary_kernel>, &e.kind));
   }
+  KILN_CPU_TRY(register_kernel(registrar, "kiln.fused_elementwise", {KILN_DTYPE_FLOAT32}, 0,
+                               kernel_entry<fused_elementwise_kernel>, nullptr));
   for (const MathEntry& e : kMathOps) {
     const auto& dtypes = is_rounding(e.kind) ? kNumericTypes : kFloatTypes;
     KILN_CPU_TRY(register_kernel(registrar, e.op, dtypes, 0, kernel_entry<math_kernel>, &e.kind));

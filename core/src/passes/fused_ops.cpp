@@ -41,6 +41,30 @@ StatusOr<std::vector<TensorType>> infer_fused_matmul(const OpContext& ctx) {
   return out;
 }
 
+// kiln.fused_elementwise(x, operands...; steps): float32 elementwise steps applied to x in order
+// (see elementwise_chain.cpp). Every extra operand is float32, rank 0 or of x's shape.
+StatusOr<std::vector<TensorType>> infer_fused_elementwise(const OpContext& ctx) {
+  const TensorType& x = ctx.input(0);
+  if (x.dtype != DType::kFloat32) {
+    return ctx.error(ctx.operand(0) + " has dtype " + dtype_name(x.dtype) +
+                     "; kiln.fused_elementwise needs float32");
+  }
+  KILN_ASSIGN_OR_RETURN(std::string steps, get_string_attr(ctx.node, "steps", std::string()));
+  std::string why;
+  if (!valid_elementwise_steps(steps, ctx.inputs.size(), &why)) {
+    return ctx.error("attribute 'steps' is '" + steps + "': " + why);
+  }
+  for (size_t k = 1; k < ctx.inputs.size(); ++k) {
+    const TensorType& t = ctx.input(k);
+    if (t.dtype != DType::kFloat32 || !(t.shape.empty() || t.shape == x.shape)) {
+      return ctx.error(ctx.operand(k) + " is " + t.to_string() +
+                       "; each extra operand must be float32, a scalar or of x's shape " +
+                       x.to_string());
+    }
+  }
+  return single_output(DType::kFloat32, x.shape);
+}
+
 }  // namespace
 
 const std::set<std::string>& fused_matmul_activations() {
@@ -57,6 +81,13 @@ void add_fused_schemas(std::vector<OpSchema>& out) {
                  {"activation"},
                  DtypeClass::kFloat,
                  infer_fused_matmul});
+  out.push_back({"kiln.fused_elementwise",
+                 1,
+                 SIZE_MAX,
+                 {"x"},
+                 {"steps"},
+                 DtypeClass::kFloat,
+                 infer_fused_elementwise});
 }
 
 }  // namespace kiln

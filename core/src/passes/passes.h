@@ -35,6 +35,16 @@ StatusOr<size_t> fold_constants(const PassContext& ctx, Graph& graph);
 // CPU). Returns the number of fused nodes formed.
 size_t fuse_matmul_epilogues(const PassContext& ctx, Graph& graph);
 
+// Chains of float32 elementwise ops whose intermediates nothing else reads (unary math, and
+// add/sub/mul/div with a scalar or same-shape operand) become one `kiln.fused_elementwise` node:
+// one pass over memory instead of one per op. Returns the number of fused nodes formed.
+size_t fuse_elementwise_chains(const PassContext& ctx, Graph& graph);
+
+// kiln.fused_elementwise's `steps`: comma-separated, each a unary op (negate abs relu exp log sqrt
+// rsqrt sigmoid tanh silu gelu gelu_tanh) or "<op>:<k>" / "r<op>:<k>" for op in add sub mul div,
+// k the input index (>= 1, < num_inputs) of the other operand, "r" when it is the left one.
+bool valid_elementwise_steps(const std::string& steps, size_t num_inputs, std::string* why);
+
 // True when a kernel for `op` accepting `dtype` exists for every device API in ctx.
 bool has_kernel_everywhere(const PassContext& ctx, const std::string& op, DType dtype);
 

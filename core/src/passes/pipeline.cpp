@@ -31,15 +31,17 @@ Status run_graph_passes(Session& session, Graph& graph) {
   KILN_ASSIGN_OR_RETURN(size_t folded, fold_constants(ctx, graph));
   const size_t dead = eliminate_dead_code(graph);
   const size_t epilogues = fuse_matmul_epilogues(ctx, graph);
+  const size_t chains = fuse_elementwise_chains(ctx, graph);
   for (Value& v : graph.values) v.producer = -1;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     for (ValueId id : graph.nodes[n].outputs) graph.values[id].producer = static_cast<int32_t>(n);
   }
-  if (folded + dead + epilogues > 0) {
+  if (folded + dead + epilogues + chains > 0) {
     log_message(KILN_LOG_DEBUG, "graph '" + graph.name + "': folded " + std::to_string(folded) +
                                     " constants, removed " + std::to_string(dead) +
                                     " dead nodes, fused " + std::to_string(epilogues) +
-                                    " matmul epilogues");
+                                    " matmul epilogues and " + std::to_string(chains) +
+                                    " elementwise chains");
   }
   return Status::ok();
 }
